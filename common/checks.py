@@ -1,0 +1,143 @@
+"""Checks for notebook test cells. Each raises AssertionError with a message for students:
+what was expected, what was got, and a hint toward the cause."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+def _fail(name: str, expected: str, got: str, hint: str | None) -> None:
+    message = f"{name}: expected {expected}; got {got}."
+    raise AssertionError(message + (f" Hint: {hint}" if hint else ""))
+
+
+def to_numpy(value) -> np.ndarray:
+    """A NumPy array from an array, tensor, Keras variable or nested list."""
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    return np.asarray(value)
+
+
+def _shape_str(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
+        ",)" if len(shape) == 1 else ")")
+
+
+def _shape_matches(actual: Sequence, expected: Sequence) -> bool:
+    return len(actual) == len(expected) and all(
+        e is None or a == e for a, e in zip(actual, expected))
+
+
+def check_shape(value, expected: Sequence[int | None], name: str = "output",
+                hint: str | None = None) -> None:
+    """`value` has shape `expected`; None in `expected` matches any size."""
+    shape = tuple(to_numpy(value).shape) if not hasattr(value, "shape") else tuple(
+        None if d is None else int(d) for d in value.shape)
+    if not _shape_matches(shape, tuple(expected)):
+        _fail(name, f"shape {_shape_str(expected)}", f"shape {_shape_str(shape)}", hint)
+
+
+def check_dtype(value, expected, name: str = "output", hint: str | None = None) -> None:
+    """`value` has dtype `expected` (e.g. "float32")."""
+    dtype = np.dtype(to_numpy(value).dtype)
+    if dtype != np.dtype(expected):
+        _fail(name, f"dtype {np.dtype(expected)}", f"dtype {dtype}", hint)
+
+
+def check_finite(value, name: str = "output", hint: str | None = None) -> None:
+    """Every element of `value` is finite (no NaN or inf)."""
+    array = to_numpy(value).astype(np.float64)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        _fail(name, "only finite values",
+              f"{int(bad.sum())} non-finite value(s), first {array[index]} at index {index}",
+              hint)
+
+
+def check_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6,
+                name: str = "output", hint: str | None = None) -> None:
+    """`actual` equals `expected` elementwise within |a - e| <= atol + rtol * |e|;
+    the message reports the worst element."""
+    a = to_numpy(actual).astype(np.float64)
+    e = to_numpy(expected).astype(np.float64)
+    if a.shape != e.shape:
+        _fail(name, f"shape {_shape_str(e.shape)}", f"shape {_shape_str(a.shape)}", hint)
+    check_finite(a, name, hint)
+    excess = np.abs(a - e) - (atol + rtol * np.abs(e))
+    if a.size and excess.max() > 0:
+        index = np.unravel_index(int(np.argmax(excess)), a.shape)
+        where = f" at index {tuple(int(i) for i in index)}" if a.ndim else ""
+        _fail(name, f"{e[index]:.6g}{where} (rtol={rtol:g}, atol={atol:g})",
+              f"{a[index]:.6g}, off by {abs(a[index] - e[index]):.3g}; "
+              f"{int((excess > 0).sum())} of {a.size} element(s) differ", hint)
+
+
+def check_range(value, low: float | None = None, high: float | None = None,
+                name: str = "output", hint: str | None = None) -> None:
+    """Every element lies in [low, high] (either bound may be None)."""
+    array = to_numpy(value).astype(np.float64)
+    check_finite(array, name, hint)
+    if array.size == 0:
+        return
+    bounds = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
+    if low is not None and array.min() < low:
+        _fail(name, f"values in {bounds}", f"minimum {array.min():.6g}", hint)
+    if high is not None and array.max() > high:
+        _fail(name, f"values in {bounds}", f"maximum {array.max():.6g}", hint)
+
+
+def check_model_io(model, input_shape, output_shape, name: str = "model",
+                   hint: str | None = None) -> None:
+    """A Keras model's input and output shapes (batch axis included, usually None).
+    For several inputs or outputs, pass a list of shapes."""
+    try:
+        inputs, outputs = model.input_shape, model.output_shape
+    except (AttributeError, ValueError) as error:
+        _fail(name, "a built Keras model with defined inputs (use keras.Input)",
+              f"{type(model).__name__} without shapes ({error})", hint)
+    for kind, actual, expected in (("input", inputs, input_shape),
+                                   ("output", outputs, output_shape)):
+        many = isinstance(expected, list)
+        actual_list = list(actual) if isinstance(actual, list) else [actual]
+        expected_list = expected if many else [expected]
+        if len(actual_list) != len(expected_list) or not all(
+                _shape_matches(tuple(a), tuple(e)) for a, e in zip(actual_list, expected_list)):
+            show = (lambda shapes: "[" + ", ".join(_shape_str(s) for s in shapes) + "]")
+            _fail(f"{name} {kind}", f"{kind} shape {show(expected_list)}",
+                  show(actual_list), hint)
+
+
+def check_trainable(model, inputs, loss_fn: Callable | None = None, name: str = "model",
+                    hint: str | None = None) -> None:
+    """Gradients of a loss on `model(inputs)` reach every trainable variable, and are nonzero.
+    The default loss is a fixed random projection of the outputs, which no layer cancels."""
+    import tensorflow as tf
+
+    variables = model.trainable_variables
+    if not variables:
+        _fail(name, "trainable variables", "none", hint or "is every layer frozen?")
+    with tf.GradientTape() as tape:
+        outputs = model(inputs, training=True)
+        if loss_fn is not None:
+            loss = loss_fn(outputs)
+        else:
+            flat = [tf.cast(o, tf.float32) for o in tf.nest.flatten(outputs)]
+            rng = np.random.default_rng(0)
+            loss = tf.add_n([tf.reduce_sum(o * rng.normal(size=o.shape).astype(np.float32))
+                             for o in flat])
+    grads = tape.gradient(loss, variables)
+    missing = [v.path for v, g in zip(variables, grads) if g is None]
+    if missing:
+        _fail(name, "a gradient for every trainable variable",
+              f"no gradient for {', '.join(missing)}",
+              hint or "is that layer connected to the output, or is a value cut off with "
+                      "numpy() or stop_gradient?")
+    zero = [v.path for v, g in zip(variables, grads) if not np.any(to_numpy(g))]
+    if zero:
+        _fail(name, "nonzero gradients for every trainable variable",
+              f"all-zero gradients for {', '.join(zero)}",
+              hint or "a saturated activation, a constant output, or an argmax/round in "
+                      "the graph stops learning.")

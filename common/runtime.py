@@ -1,0 +1,127 @@
+"""Runtime set-up: modes and budgets, seeds, devices, and the one-line environment report."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import random
+import sys
+import warnings
+
+import numpy as np
+
+MODES = ("test", "demo", "full")
+DEFAULT_MODE = "demo"
+
+
+def mode() -> str:
+    """The current mode, from the COURSE_MODE environment variable (default "demo")."""
+    value = os.environ.get("COURSE_MODE", DEFAULT_MODE).strip().lower() or DEFAULT_MODE
+    if value not in MODES:
+        raise ValueError(
+            f"COURSE_MODE={os.environ['COURSE_MODE']!r} is not a mode; choose one of "
+            f"{', '.join(MODES)} (test: seconds, for CI; demo: about a minute per training "
+            f"cell on a laptop CPU; full: best quality, GPU advised)."
+        )
+    return value
+
+
+def budget(*, test, demo, full):
+    """Return the value given for the current mode, e.g. `budget(test=1, demo=8, full=40)`."""
+    return {"test": test, "demo": demo, "full": full}[mode()]
+
+
+def offline() -> bool:
+    """True when no download may be tried: COURSE_OFFLINE=1 or test mode."""
+    flag = os.environ.get("COURSE_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+    return flag or mode() == "test"
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeReport:
+    """What `setup()` found and did; printed as a compact report."""
+
+    python: str
+    tensorflow: str
+    keras: str
+    backend: str
+    devices: tuple[str, ...]
+    num_gpus: int
+    mode: str
+    data_source: str
+    colab: bool
+    seed: int
+    mixed_precision: bool
+    deterministic: bool
+
+    def __str__(self) -> str:
+        platform_name = "Colab" if self.colab else platform.system()
+        options = [f"seed {self.seed}"]
+        options += ["mixed precision"] if self.mixed_precision else []
+        options += ["deterministic ops"] if self.deterministic else []
+        return "\n".join([
+            f"Python {self.python} | TensorFlow {self.tensorflow} | Keras {self.keras} "
+            f"({self.backend} backend) | {platform_name}",
+            f"Devices: {', '.join(self.devices)}"
+            + ("" if self.num_gpus else " (no GPU: fine for test and demo modes)"),
+            f"Mode: {self.mode} | Data: {self.data_source} | {', '.join(options)}",
+        ])
+
+
+def setup(seed: int = 42, mixed_precision: bool = False,
+          deterministic: bool = False) -> RuntimeReport:
+    """Seed everything, configure devices, print and return a compact environment report."""
+    import keras
+    import tensorflow as tf
+
+    from common import datasets
+
+    current_mode = mode()
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:  # Grow GPU memory on demand so several notebooks can share one GPU.
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # Already initialised by an earlier cell: keep its setting.
+            pass
+    if not gpus and current_mode == "full":
+        warnings.warn("full mode without a GPU will be slow; consider COURSE_MODE=demo.",
+                      stacklevel=2)
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)  # Seeds Python, NumPy and the backend together.
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    if mixed_precision and not gpus:
+        warnings.warn("mixed precision speeds up GPUs only; on a CPU it is slower.",
+                      stacklevel=2)
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+
+    devices = tuple(f"{d.device_type}:{d.name.split(':')[-1]}"
+                    for d in tf.config.list_physical_devices())
+    report = RuntimeReport(
+        python=platform.python_version(), tensorflow=tf.__version__,
+        keras=keras.__version__, backend=keras.backend.backend(), devices=devices,
+        num_gpus=len(gpus), mode=current_mode, data_source=datasets.describe_source(),
+        colab=in_colab(), seed=seed, mixed_precision=mixed_precision,
+        deterministic=deterministic,
+    )
+    print(report)
+    return report
+
+
+def distribution_strategy(device_type: str = "GPU"):
+    """MirroredStrategy over all visible `device_type` devices when there are two or more,
+    else TensorFlow's default (single-device) strategy."""
+    import tensorflow as tf
+
+    devices = tf.config.list_logical_devices(device_type)
+    if len(devices) > 1:
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
+    return tf.distribute.get_strategy()

@@ -25,6 +25,10 @@ def _shape_str(shape) -> str:
         ",)" if len(shape) == 1 else ")")
 
 
+def _shapes_str(shapes) -> str:
+    return "[" + ", ".join(_shape_str(s) for s in shapes) + "]"
+
+
 def _shape_matches(actual: Sequence, expected: Sequence) -> bool:
     return len(actual) == len(expected) and all(
         e is None or a == e for a, e in zip(actual, expected))
@@ -105,9 +109,8 @@ def check_model_io(model, input_shape, output_shape, name: str = "model",
         expected_list = expected if many else [expected]
         if len(actual_list) != len(expected_list) or not all(
                 _shape_matches(tuple(a), tuple(e)) for a, e in zip(actual_list, expected_list)):
-            show = (lambda shapes: "[" + ", ".join(_shape_str(s) for s in shapes) + "]")
-            _fail(f"{name} {kind}", f"{kind} shape {show(expected_list)}",
-                  show(actual_list), hint)
+            _fail(f"{name} {kind}", f"{kind} shape {_shapes_str(expected_list)}",
+                  _shapes_str(actual_list), hint)
 
 
 def check_trainable(model, inputs, loss_fn: Callable | None = None, name: str = "model",

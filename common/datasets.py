@@ -37,7 +37,7 @@ def describe_source() -> str:
     return "Keras full datasets if cached or downloadable, else bundled subsets"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _verified_sha256(path: Path, size: int, mtime: float) -> str:
     # Keyed on size and mtime so an edited file is hashed again.
     return hashlib.sha256(path.read_bytes()).hexdigest()

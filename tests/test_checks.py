@@ -1,0 +1,96 @@
+"""common.checks: each check passes correct values and fails with a teaching message."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from common import checks
+
+
+def fails(match):
+    return pytest.raises(AssertionError, match=match)
+
+
+def test_check_shape():
+    checks.check_shape(np.zeros((4, 28, 28, 1)), (None, 28, 28, 1))
+    checks.check_shape(tf.zeros((3,)), (3,))
+    with fails(r"codes: expected shape \(None, 2\); got shape \(4, 3\)\. Hint: latent_dim"):
+        checks.check_shape(np.zeros((4, 3)), (None, 2), name="codes", hint="latent_dim is 2.")
+    with fails(r"expected shape \(3,\); got shape \(3, 1\)"):
+        checks.check_shape(np.zeros((3, 1)), (3,))
+
+
+def test_check_dtype():
+    checks.check_dtype(np.zeros(2, np.float32), "float32")
+    with fails("expected dtype float32; got dtype float64"):
+        checks.check_dtype(np.zeros(2), "float32")
+
+
+def test_check_finite_names_the_first_bad_element():
+    checks.check_finite([1.0, 2.0])
+    with fails(r"2 non-finite value\(s\), first nan at index \(1,\)"):
+        checks.check_finite([1.0, np.nan, np.inf])
+
+
+def test_check_close_reports_the_worst_element():
+    checks.check_close([1.0, 2.0], [1.0, 2.0 + 1e-7])
+    checks.check_close(tf.constant(3.0), 3.0)
+    with fails(r"kl: expected 2 at index \(1, 0\).*got 5, off by 3; 2 of 4 element\(s\) differ"
+               r"\. Hint: sign"):
+        checks.check_close([[1.0, 1.0], [5.0, 1.1]], [[1.0, 1.0], [2.0, 1.0]], name="kl",
+                           hint="sign")
+    with fails(r"expected shape \(2,\); got shape \(3,\)"):
+        checks.check_close([1, 2, 3], [1, 2])
+    with fails("non-finite"):
+        checks.check_close([np.nan], [1.0])
+
+
+def test_check_range():
+    checks.check_range([0.0, 0.5, 1.0], 0, 1)
+    checks.check_range([5.0], low=0)
+    with fails(r"values in \[0, 1\]; got minimum -0\.5"):
+        checks.check_range([-0.5, 0.2], 0, 1)
+    with fails(r"values in \[-inf, 1\]; got maximum 3"):
+        checks.check_range([3.0], high=1)
+
+
+def _dense(input_dim, output_dim):
+    return keras.Sequential([keras.Input((input_dim,)), keras.layers.Dense(output_dim)])
+
+
+def test_check_model_io():
+    checks.check_model_io(_dense(4, 2), (None, 4), (None, 2))
+    with fails(r"encoder output: expected output shape \[\(None, 3\)\]; got \[\(None, 2\)\]"):
+        checks.check_model_io(_dense(4, 2), (None, 4), (None, 3), name="encoder")
+    inputs = keras.Input((4,))
+    two = keras.Model(inputs, [keras.layers.Dense(2)(inputs), keras.layers.Dense(2)(inputs)])
+    checks.check_model_io(two, (None, 4), [(None, 2), (None, 2)])
+    with fails("output shape"):
+        checks.check_model_io(two, (None, 4), (None, 2))
+
+
+def test_check_trainable_passes_connected_models_even_with_batch_norm():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3),
+                              keras.layers.BatchNormalization()])
+    checks.check_trainable(model, np.random.rand(8, 4).astype("float32"))
+
+
+def test_check_trainable_finds_disconnected_and_dead_variables():
+    inputs = keras.Input((4,))
+    unused = keras.layers.Dense(2, name="unused")
+    unused(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="used")(inputs))
+    model_with_unused = keras.Model(inputs, model(inputs))
+    model_with_unused.extra = unused  # tracked but not on the path to the output
+    with fails("no gradient for .*unused"):
+        checks.check_trainable(model_with_unused, np.ones((2, 4), "float32"))
+    frozen_input = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+        2, kernel_initializer="zeros", bias_initializer="zeros"), keras.layers.ReLU(),
+        keras.layers.Dense(1)])
+    with fails("all-zero gradients"):
+        checks.check_trainable(frozen_input, np.ones((2, 4), "float32"))
+    frozen = _dense(4, 1)
+    frozen.trainable = False
+    with fails("trainable variables; got none"):
+        checks.check_trainable(frozen, np.ones((2, 4), "float32"))

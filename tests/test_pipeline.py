@@ -1,0 +1,120 @@
+"""The nbgrader pipeline, generic over every assignment under solutions/:
+exercises are in sync, notebooks are clean and parse, and autograding gives the solution full
+marks and the untouched exercise zero without hanging."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+
+import pytest
+
+import course
+
+ASSIGNMENTS = course.assignments()
+
+
+def test_assignments_found():
+    assert "00_setup" in ASSIGNMENTS, f"expected 00_setup among {ASSIGNMENTS}"
+
+
+def _all_notebooks():
+    return sorted(course.SOLUTIONS.glob("*/*.ipynb")) + sorted(course.EXERCISES.glob("*/*.ipynb"))
+
+
+@pytest.mark.parametrize("path", _all_notebooks(), ids=lambda p: str(p.relative_to(course.REPO)))
+def test_committed_notebook_has_no_outputs(path):
+    stale = [i for i, cell in enumerate(course.read(path).cells) if cell.cell_type == "code"
+             and (cell.outputs or cell.execution_count is not None)]
+    assert not stale, f"{path.name}: cells {stale} carry outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_code_cell_parses(assignment):
+    path = course.EXERCISES / assignment / course.solution_notebook(assignment).name
+    for index, cell in enumerate(course.read(path).cells):
+        if cell.cell_type == "code":
+            lines = [line for line in cell.source.splitlines()
+                     if not line.lstrip().startswith(("%", "!"))]  # IPython magics
+            try:
+                ast.parse("\n".join(lines))
+            except SyntaxError as error:
+                pytest.fail(f"{path.name} cell {index} does not parse: {error}")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_task_is_graded_and_stubbed(assignment):
+    """Each solution cell has a stub in the exercise, and there are tests worth points."""
+    solution = course.read(course.solution_notebook(assignment))
+    tests = course.graded_test_cells(solution)
+    assert tests, f"{assignment}: no autograded test cells"
+    assert all(course.nbgrader_meta(c).get("points", 0) > 0 for c in tests)
+    name = course.solution_notebook(assignment).name
+    exercise = course.read(course.EXERCISES / assignment / name)
+    for cell in exercise.cells:
+        meta = course.nbgrader_meta(cell)
+        if cell.cell_type == "code" and meta.get("solution"):
+            assert "raise NotImplementedError()" in cell.source, (
+                f"{assignment}: solution cell {meta['grade_id']} leaks its answer")
+            assert "BEGIN SOLUTION" not in cell.source
+        if meta.get("grade") and not meta.get("solution"):
+            assert "BEGIN HIDDEN TESTS" not in cell.source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercise_in_sync_with_solution(assignment, tmp_path):
+    """Regenerating with nbgrader (temp course, temp gradebook) gives the committed exercise."""
+    course.make_course(tmp_path, assignment)
+    course.nbgrader(tmp_path, "generate_assignment", assignment, "--force")
+    name = course.solution_notebook(assignment).name
+    generated = course.read(tmp_path / "exercises" / assignment / name)
+    committed = course.read(course.EXERCISES / assignment / name)
+    fix = f"run `nbgrader generate_assignment {assignment} --force` and commit exercises/"
+    assert len(generated.cells) == len(committed.cells), f"cell count differs; {fix}"
+    for index, (new, old) in enumerate(zip(generated.cells, committed.cells)):
+        assert new == old, f"{assignment}/{name} cell {index} is out of date; {fix}"
+    assert generated.metadata == committed.metadata, f"notebook metadata differs; {fix}"
+    extra = {p.name for p in (course.EXERCISES / assignment).iterdir()} - {
+        p.name for p in (tmp_path / "exercises" / assignment).iterdir()}
+    assert not extra, f"files in exercises/{assignment} not produced by nbgrader: {extra}"
+
+
+def _test_cell_scores(root, assignment, student, test_ids):
+    """(score, max) of each autograded test cell of one student's submission."""
+    from nbgrader.api import Gradebook
+
+    name = course.solution_notebook(assignment).stem
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(name, assignment, student)
+        return {g.name: (g.auto_score, g.max_score) for g in notebook.grades
+                if g.name in test_ids}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_autograde_solution_full_marks_exercise_zero(assignment, tmp_path):
+    course.make_course(tmp_path, assignment)
+    course.nbgrader(tmp_path, "generate_assignment", assignment, "--force")
+    name = course.solution_notebook(assignment).name
+    for student, source in (("solution", course.solution_notebook(assignment)),
+                            ("untouched", tmp_path / "exercises" / assignment / name)):
+        folder = tmp_path / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        shutil.copy(source, folder / name)
+    course.nbgrader(tmp_path, "autograde", assignment)
+
+    expected = {c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
+        course.read(course.solution_notebook(assignment)))}
+    full = _test_cell_scores(tmp_path, assignment, "solution", expected)
+    assert set(full) == expected
+    lost = {k: v for k, v in full.items() if v[0] != v[1]}
+    assert not lost, f"the solution loses points in {lost} (score, max)"
+
+    untouched = _test_cell_scores(tmp_path, assignment, "untouched", expected)
+    assert set(untouched) == expected
+    earned = {k: v for k, v in untouched.items() if v[0] != 0}
+    assert not earned, f"the untouched exercise earns points in {earned} (score, max)"
+    graded = course.read(tmp_path / "autograded" / "untouched" / assignment / name)
+    errors = [o.ename for c in graded.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.output_type == "error"]
+    assert "CellTimeoutError" not in errors, "a cell of the untouched exercise hit the timeout"
+    assert "NotImplementedError" in errors, "the untouched exercise should stop on its stubs"

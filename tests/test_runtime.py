@@ -1,0 +1,101 @@
+"""common.runtime: modes, budgets, setup report, distribution strategy."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import common
+
+
+def test_mode_defaults_to_demo(monkeypatch):
+    monkeypatch.delenv("COURSE_MODE", raising=False)
+    assert common.mode() == "demo"
+
+
+@pytest.mark.parametrize("value", ["test", "demo", "full", " FULL "])
+def test_mode_reads_environment(monkeypatch, value):
+    monkeypatch.setenv("COURSE_MODE", value)
+    assert common.mode() == value.strip().lower()
+
+
+def test_unknown_mode_lists_the_choices(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "fast")
+    with pytest.raises(ValueError, match="'fast'.*test, demo, full"):
+        common.mode()
+
+
+@pytest.mark.parametrize("value, expected", [("test", 1), ("demo", 8), ("full", 40)])
+def test_budget_picks_the_current_mode(monkeypatch, value, expected):
+    monkeypatch.setenv("COURSE_MODE", value)
+    assert common.budget(test=1, demo=8, full=40) == expected
+
+
+def test_offline_in_test_mode_or_when_asked(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "demo")
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    assert not common.runtime.offline()
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert common.runtime.offline()
+    monkeypatch.setenv("COURSE_OFFLINE", "")
+    monkeypatch.setenv("COURSE_MODE", "test")
+    assert common.runtime.offline()
+
+
+def test_setup_seeds_reports_and_returns_dataclass(capsys):
+    import keras
+    import numpy as np
+
+    report = common.setup(seed=7)
+    printed = capsys.readouterr().out
+    first = (np.random.rand(), float(keras.random.uniform((1,))[0]))
+    common.setup(seed=7)
+    assert (np.random.rand(), float(keras.random.uniform((1,))[0])) == first
+    for fact in (report.tensorflow, report.keras, "tensorflow backend", "CPU", "Mode: test",
+                 "bundled subsets (offline)", "seed 7"):
+        assert fact in printed
+    assert report.mode == "test" and report.num_gpus == 0 and report.seed == 7
+    assert printed.count("\n") <= 3, "the report should stay compact"
+
+
+def test_setup_without_gpu_does_not_fail_and_warns_in_full_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "full")
+    with pytest.warns(UserWarning, match="without a GPU"):
+        report = common.setup()
+    assert report.mode == "full"
+
+
+def test_setup_mixed_precision_sets_and_resets_the_policy():
+    import keras
+
+    with pytest.warns(UserWarning, match="mixed precision"):
+        common.setup(mixed_precision=True)
+    assert keras.mixed_precision.global_policy().name == "mixed_float16"
+    common.setup()
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_distribution_strategy_mirrors_two_logical_cpus():
+    """Logical devices must be configured before TensorFlow starts: use a fresh process."""
+    script = textwrap.dedent("""
+        import tensorflow as tf
+        import common
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        default = common.runtime.distribution_strategy()
+        mirrored = common.runtime.distribution_strategy(device_type="CPU")
+        print(type(default).__name__, type(mirrored).__name__, mirrored.num_replicas_in_sync)
+        with mirrored.scope():
+            import keras
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+            model.compile("sgd", "mse")
+        model.fit(tf.ones((8, 3)), tf.ones((8, 1)), batch_size=4, verbose=0)
+        print("fit ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "_DefaultDistributionStrategy MirroredStrategy 2" in result.stdout
+    assert "fit ok" in result.stdout

@@ -107,7 +107,8 @@ def _load(name: str, source: str):
                                    "source='bundled' to work offline.") from error
             _failed_downloads.add(name)
             raw, used = _load_bundled(name), f"bundled {name} subset"
-            note = f" (download failed: {type(error).__name__}; using bundled data)"
+            reason = str(error).splitlines()[0][-80:] if str(error) else type(error).__name__
+            note = f" (download failed: {reason}; using bundled data)"
     else:
         raw, used = _load_bundled(name), f"bundled {name} subset"
         if source == "auto":

@@ -1,0 +1,314 @@
+"""Quality at a training-time budget: train a configuration with `fit`, pausing at checkpoints of
+accumulated training time (evaluation time excluded) to measure it with `common.metrics`.
+
+"Ours" is the notebook's demo configuration: the harness executes, in a fresh namespace, the
+notebook's first code cell (imports, setup), its nbgrader solution cells (the model-building
+functions and classes) and its one code cell tagged `benchmark-config` (the training
+hyper-parameters as constants), in notebook order, exactly as a lecturer's kernel would have
+them, then builds and compiles the models the way the notebook's training cell does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG_TAG = "benchmark-config"
+GAN_NOTEBOOK = REPO / "solutions" / "04_gan" / "gan.ipynb"
+VAE_NOTEBOOK = REPO / "solutions" / "02_vae" / "vae.ipynb"
+GAN_TARGET = {"confidence": 0.85, "min_class_share": 0.05}
+REFERENCE_FACTOR = 10  # The reference gets up to this many times our time to reach the target.
+
+
+class NotebookMissing(RuntimeError):
+    """The notebook or its benchmark-config cell is not there (yet)."""
+
+
+# ------------------------------------------------------------------------ notebook namespaces
+
+
+def notebook_namespace(path: Path, mode: str = "demo") -> dict:
+    """Globals after the notebook's first code cell, its solution cells and its
+    `benchmark-config` cell, run in notebook order with COURSE_MODE=`mode`."""
+    import nbformat
+
+    shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+    if not path.exists():
+        raise NotebookMissing(f"{shown} does not exist yet")
+    cells = [c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
+    configs = [c for c in cells if CONFIG_TAG in c.get("metadata", {}).get("tags", [])]
+    if len(configs) != 1:
+        raise NotebookMissing(f"{shown} has {len(configs)} code cells tagged "
+                              f"{CONFIG_TAG!r}; the harness needs exactly one")
+    chosen = [c for i, c in enumerate(cells) if i == 0 or c is configs[0]
+              or c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    namespace = {"__name__": "__main__"}
+    previous = os.environ.get("COURSE_MODE")
+    os.environ["COURSE_MODE"] = mode
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for cell in chosen:
+                exec(compile(cell.source, f"<{path.name}:{cell.get('id', '?')}>", "exec"),
+                     namespace)
+    finally:
+        if previous is None:
+            os.environ.pop("COURSE_MODE", None)
+        else:
+            os.environ["COURSE_MODE"] = previous
+    namespace["__config_source__"] = configs[0].source
+    return namespace
+
+
+def _config_names(namespace: dict) -> dict:
+    """The upper-case constants of the benchmark-config cell."""
+    import ast
+
+    tree = ast.parse(namespace["__config_source__"])
+    names = [t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+             for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+             if isinstance(t, ast.Name)]
+    return {name: namespace[name] for name in names}
+
+
+def _pick(config: dict, *names: str, default=None, required: bool = True):
+    for name in names:
+        if name in config:
+            return config[name]
+    if required and default is None:
+        raise KeyError(f"the benchmark-config cell defines none of {names}; it has "
+                       f"{sorted(config)}")
+    return default
+
+
+def notebook_gan(path: Path = GAN_NOTEBOOK) -> types.SimpleNamespace:
+    """The GAN notebook's demo configuration, built and compiled as its training cell does."""
+    import keras
+
+    namespace = notebook_namespace(path)
+    config = _config_names(namespace)
+    latent_dim = int(_pick(config, "LATENT_DIM", "latent_dim"))
+    d_steps = int(_pick(config, "D_STEPS", "d_steps", default=1))
+    learning_rate = _pick(config, "LEARNING_RATE", "learning_rate", required=False)
+    d_rate = _pick(config, "D_LEARNING_RATE", "d_learning_rate", default=learning_rate)
+    g_rate = _pick(config, "G_LEARNING_RATE", "g_learning_rate", default=learning_rate)
+    beta_1 = float(_pick(config, "BETA_1", "ADAM_BETA_1", "beta_1", default=0.9))
+    gan = namespace["GAN"](namespace["build_generator"](latent_dim),
+                           namespace["build_discriminator"](), latent_dim=latent_dim,
+                           d_steps=d_steps)
+    gan.compile(d_optimizer=keras.optimizers.Adam(d_rate, beta_1=beta_1),
+                g_optimizer=keras.optimizers.Adam(g_rate, beta_1=beta_1))
+    return types.SimpleNamespace(
+        model=gan, generator=gan.generator, latent_dim=latent_dim,
+        batch_size=int(_pick(config, "BATCH_SIZE", "batch_size")), image_range=(-1, 1),
+        num_train=_pick(config, "NUM_TRAIN", "num_train", "TRAIN_SIZE", required=False),
+        description=f"notebook demo ({', '.join(f'{k}={v}' for k, v in config.items())})")
+
+
+def notebook_vae(path: Path = VAE_NOTEBOOK, latent_dim: int = 2) -> types.SimpleNamespace:
+    """The VAE notebook's demo configuration at `latent_dim`, built and compiled as its
+    training cell does."""
+    import keras
+
+    namespace = notebook_namespace(path)
+    config = _config_names(namespace)
+    vae = namespace["VAE"](namespace["build_vae_encoder"](latent_dim),
+                           namespace["build_vae_decoder"](latent_dim),
+                           beta=float(_pick(config, "BETA", "beta", default=1.0)))
+    vae.compile(optimizer=keras.optimizers.Adam(_pick(config, "LEARNING_RATE", "learning_rate")))
+    return types.SimpleNamespace(
+        model=vae, vae=vae, batch_size=int(_pick(config, "BATCH_SIZE", "batch_size")),
+        binarize=bool(_pick(config, "BINARIZE", "binarize", default=False)), latent_dim=latent_dim,
+        num_train=_pick(config, "NUM_TRAIN", "num_train", "TRAIN_SIZE", required=False),
+        description=f"notebook demo at latent {latent_dim} "
+                    f"({', '.join(f'{k}={v}' for k, v in config.items())})")
+
+
+# ------------------------------------------------------------------------ training to budgets
+
+
+def _budget_callback(limit: float, start: float):
+    import keras
+
+    class StopAtBudget(keras.callbacks.Callback):
+        """Stop `fit` at the first batch end after `limit` seconds since `start`."""
+
+        batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches += 1
+            if time.perf_counter() - start >= limit:
+                self.model.stop_training = True
+
+    return StopAtBudget()
+
+
+def train_to_checkpoints(model, dataset, batch_size: int, checkpoints: list[float],
+                         evaluate: Callable[[], dict],
+                         done: Callable[[list[dict]], bool] = lambda rows: False,
+                         log: Callable[[str], None] = print, name: str = "") -> list[dict]:
+    """Train `model.fit(dataset)` until the accumulated training time reaches each checkpoint
+    (seconds), then `evaluate()`; one row per checkpoint with seconds, images and images/s.
+    Stops early when `done(rows)`."""
+    rows, trained, images = [], 0.0, 0
+    for checkpoint in checkpoints:
+        if trained < checkpoint:
+            start = time.perf_counter()
+            callback = _budget_callback(checkpoint - trained, start)
+            model.fit(dataset, epochs=10**6, verbose=0, shuffle=False, callbacks=[callback])
+            trained += time.perf_counter() - start
+            images += callback.batches * batch_size
+        evaluation_start = time.perf_counter()
+        row = {"budget": checkpoint, "seconds": trained, "images": images,
+               "images_per_second": images / trained, **evaluate()}
+        row["eval_seconds"] = time.perf_counter() - evaluation_start
+        rows.append(row)
+        log(f"  {name} {checkpoint:>5.0f} s budget: " + ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in row.items() if k not in ("budget", "class_histogram")))
+        if done(rows):
+            break
+    return rows
+
+
+def first_reaching(rows: list[dict], reached: Callable[[dict], bool]) -> float | None:
+    """Training seconds of the first checkpoint meeting the target, or None."""
+    return next((row["seconds"] for row in rows if reached(row)), None)
+
+
+def gan_reached(row: dict) -> bool:
+    """The GAN target: confident digits, every class present."""
+    return (row["confidence"] >= GAN_TARGET["confidence"]
+            and row["min_class_share"] >= GAN_TARGET["min_class_share"])
+
+
+def _gan_evaluator(config, x_test: np.ndarray, num_samples: int, seed: int = 0):
+    from common import metrics
+
+    noise = np.random.default_rng(seed).standard_normal((num_samples, config.latent_dim))
+    real = x_test[:num_samples]
+
+    def evaluate() -> dict:
+        images = config.generator.predict(noise.astype(np.float32), batch_size=500, verbose=0)
+        scores = metrics.classifier_scores(images, value_range=config.image_range)
+        return {"confidence": scores.confidence, "min_class_share": scores.min_class_share,
+                "fcd": metrics.frechet_classifier_distance(real, images,
+                                                           value_range=config.image_range),
+                "class_histogram": scores.class_histogram.round(3).tolist()}
+
+    return evaluate
+
+
+def _train_images(x_train: np.ndarray, config, image_range) -> np.ndarray:
+    x = x_train[:config.num_train] if config.num_train else x_train
+    if getattr(config, "binarize", False):
+        from common import datasets
+
+        x = datasets.binarize(x)
+    return (2.0 * x - 1.0).astype(np.float32) if tuple(image_range) == (-1, 1) else x
+
+
+def run_gan(configs: dict[str, Callable], checkpoints: list[float], num_samples: int,
+            reference_cap: float, log=print) -> dict:
+    """Train ours then the reference on the same bundled digits; rows per checkpoint, the
+    time each needs to reach the GAN target, and their ratio."""
+    import keras
+
+    from common import datasets
+
+    (x_train, _), (x_test, _) = datasets.load_mnist(source="bundled")
+    results = {}
+    for name, make in configs.items():
+        config = _build(name, make, results, log)
+        if config is None:
+            continue
+        dataset = datasets.make_dataset(_train_images(x_train, config, config.image_range),
+                                        config.batch_size, seed=0, drop_remainder=True)
+        grid = checkpoints if name == "ours" else _extended(checkpoints, results, reference_cap)
+        rows = train_to_checkpoints(config.model, dataset, config.batch_size, grid,
+                                    _gan_evaluator(config, x_test, num_samples),
+                                    done=_done_when(grid, checkpoints, gan_reached), log=log,
+                                    name=name)
+        results[name] = {"description": config.description, "rows": rows,
+                         "time_to_target": first_reaching(rows, gan_reached),
+                         "trained_up_to": rows[-1]["seconds"]}
+        keras.backend.clear_session()
+    return results
+
+
+def _build(name: str, make: Callable, results: dict, log) -> types.SimpleNamespace | None:
+    """Seed, then build one configuration; a missing notebook or a failure is recorded in
+    `results` (and the other configuration still runs)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    try:
+        return make()
+    except NotebookMissing as missing:
+        log(f"  {name}: skipped ({missing})")
+        results[name] = {"skipped": str(missing)}
+    except Exception as error:  # Report it; the reference still runs.
+        import traceback
+
+        traceback.print_exc()
+        results[name] = {"error": f"{type(error).__name__}: {error}"}
+    return None
+
+
+def _extended(checkpoints: list[float], results: dict, cap: float) -> list[float]:
+    """The reference's checkpoints: ours, continued up to REFERENCE_FACTOR x our time to the
+    target (at most `cap` seconds) so that "> 10x" is measured, not assumed."""
+    ours = results.get("ours", {}).get("time_to_target")
+    if ours is None:
+        return list(checkpoints)
+    limit = min(REFERENCE_FACTOR * ours, cap)
+    extra = [c for c in (150, 180, 240, 300, 360, 420, 480, 540, 600, 720, 900, 1200)
+             if checkpoints[-1] < c < limit]
+    return list(checkpoints) + extra + ([limit] if limit > checkpoints[-1] else [])
+
+
+def _done_when(grid: list[float], budgets: list[float], reached: Callable[[dict], bool]):
+    """Stop after the fixed budgets once the target is reached (no need to go further)."""
+    def done(rows: list[dict]) -> bool:
+        return rows[-1]["budget"] >= budgets[-1] and any(reached(r) for r in rows)
+    return done
+
+
+def run_vae(configs: dict[str, Callable], checkpoints: list[float], threshold: float,
+            num_test: int, reference_cap: float, log=print) -> dict:
+    """Train ours then the reference (both at latent 2) on the same bundled digits; test
+    negative ELBO per checkpoint, the time each needs to reach `threshold`, and the ratio."""
+    import keras
+
+    from common import datasets, metrics
+
+    (x_train, _), (x_test, _) = datasets.load_mnist(source="bundled")
+    x_eval = datasets.binarize(x_test[:num_test])
+
+    def reached(row):
+        return row["negative_elbo"] <= threshold
+
+    results = {}
+    for name, make in configs.items():
+        config = _build(name, make, results, log)
+        if config is None:
+            continue
+        dataset = datasets.make_dataset(_train_images(x_train, config, (0, 1)),
+                                        config.batch_size, seed=0, drop_remainder=True)
+        grid = checkpoints if name == "ours" else _extended(checkpoints, results, reference_cap)
+        rows = train_to_checkpoints(
+            config.model, dataset, config.batch_size, grid,
+            lambda config=config: {"negative_elbo": metrics.negative_elbo(config.vae, x_eval)},
+            done=_done_when(grid, checkpoints, reached), log=log, name=name)
+        results[name] = {"description": config.description, "rows": rows,
+                         "time_to_target": first_reaching(rows, reached),
+                         "trained_up_to": rows[-1]["seconds"]}
+        keras.backend.clear_session()
+    return results

@@ -1,0 +1,85 @@
+"""benchmarks/: the quick variant runs end to end (so the harness cannot rot), and its pieces
+(notebook namespaces, budgets, ratios) behave."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+import course
+from benchmarks import quality, run
+
+
+def test_quick_benchmark_writes_report_png_and_json(tmp_path):
+    output = tmp_path / "latest.md"
+    result = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--output",
+                             str(output)], cwd=course.REPO, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    text = output.read_text()
+    for heading in ("## Notebook wall times", "## Autograde", "## GAN", "## VAE"):
+        assert heading in text, f"{heading} missing from the report"
+    assert "| `00_setup` |" in text and "Versions: Python" in text
+    assert output.with_suffix(".png").stat().st_size > 10_000
+    data = json.loads(output.with_suffix(".json").read_text())
+    reference = data["parts"]["gan"]["reference"]["rows"]
+    assert [r["budget"] for r in reference] == run.QUICK["checkpoints"]
+    assert all(0.0 <= r["confidence"] <= 1.0 and r["fcd"] >= 0 for r in reference)
+    assert all(r["seconds"] >= r["budget"] for r in reference), "trained up to each budget"
+    vae = data["parts"]["vae"]["reference"]["rows"]
+    assert all(100 < r["negative_elbo"] < 2000 for r in vae), "nats per image, not per pixel"
+    for name in ("gan", "vae"):
+        ours = data["parts"][name]["ours"]
+        assert "rows" in ours or "skipped" in ours, f"{name} ours failed: {ours}"
+
+
+def _notebook(tmp_path, config_cells=1):
+    notebook = nbformat.v4.new_notebook()
+    setup = nbformat.v4.new_code_cell("import os\nSEEN = ['setup']")
+    solution = nbformat.v4.new_code_cell("def build(n):\n    return list(range(n))")
+    solution.metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "build"}
+    training = nbformat.v4.new_code_cell("SEEN.append('training')\nraise SystemExit('slow')")
+    cells = [setup, solution, training]
+    for _ in range(config_cells):
+        config = nbformat.v4.new_code_cell(
+            "BATCH_SIZE = 64\nLATENT_DIM = len(build(3))\nMODE = os.environ['COURSE_MODE']")
+        config.metadata["tags"] = ["benchmark-config"]
+        cells.append(config)
+    notebook.cells = cells
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def test_notebook_namespace_runs_setup_solutions_and_config_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "REPO", tmp_path)
+    namespace = quality.notebook_namespace(_notebook(tmp_path))
+    assert namespace["SEEN"] == ["setup"], "the training cell must not run"
+    config = quality._config_names(namespace)
+    assert config == {"BATCH_SIZE": 64, "LATENT_DIM": 3, "MODE": "demo"}, "demo configuration"
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_notebook_without_exactly_one_config_cell_is_reported(tmp_path, monkeypatch, count):
+    monkeypatch.setattr(quality, "REPO", tmp_path)
+    with pytest.raises(quality.NotebookMissing, match="benchmark-config"):
+        quality.notebook_namespace(_notebook(tmp_path, config_cells=count))
+    with pytest.raises(quality.NotebookMissing, match="does not exist"):
+        quality.notebook_namespace(tmp_path / "missing.ipynb")
+
+
+def test_reference_gets_ten_times_our_time_and_ratios_read_right():
+    results = {"ours": {"time_to_target": 40.0}}
+    grid = quality._extended([15, 30, 60, 120], results, cap=600.0)
+    assert grid[:4] == [15, 30, 60, 120] and grid[-1] == 400.0 and grid == sorted(grid)
+    assert quality._extended([15, 30], {"ours": {"time_to_target": None}}, 600.0) == [15, 30]
+
+    def entry(time_to_target, trained):
+        return {"rows": [{}], "time_to_target": time_to_target, "trained_up_to": trained}
+
+    assert run._ratio({"ours": entry(40, 60), "reference": entry(None, 401)})[0].startswith(
+        "> 10×")
+    assert run._ratio({"ours": entry(40, 60), "reference": entry(200, 200)}) == ("5.0×", 5.0)
+    assert run._ratio({"ours": entry(None, 120), "reference": entry(50, 120)})[1] is None

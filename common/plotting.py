@@ -232,3 +232,89 @@ def save_gif(frames: Sequence, path: str | Path, seconds_per_frame: float = 0.3)
         ax.set_title(f"frame {i + 1}", fontsize=9)
     fig.suptitle(f"{len(frames)} frames saved to {path}")
     return fig
+
+
+
+def latent_explorer(decoder: Callable, latent_dim: int = 2, dims: tuple[int, int] = (0, 1),
+                    center=None, condition=None,
+                    value_range: tuple[float, float] = (-3.0, 3.0), step: float = 0.05,
+                    grid_size: int = 15, interactive: bool | None = None, scale: int = 8):
+    """Two sliders over latent axes `dims` that redraw `decoder`'s image (ipywidgets, in a live
+    Jupyter kernel); elsewhere, or with `interactive=False`, the static `plot_manifold` Figure.
+
+    The other latent axes stay at `center` (default 0). For a conditional decoder, pass the
+    fixed `condition` (e.g. a one-hot label): the decoder is then called as `[z, condition]`.
+    `interactive=None` (default) picks the sliders only inside a Jupyter kernel with ipywidgets;
+    `True` asks for them and warns when it falls back. Returns the widget box (with `.sliders`,
+    `.image` and `.decode(first, second)` giving the decoded (H, W) image) or the Figure."""
+    import io
+    import warnings
+
+    dims = tuple(int(d) for d in dims)
+    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < latent_dim for d in dims):
+        raise ValueError(f"dims must be two different axes in 0..{latent_dim - 1}; got {dims}")
+    base = np.zeros(latent_dim, np.float32) if center is None else np.asarray(
+        center, np.float32).reshape(-1)
+    if base.shape != (latent_dim,):
+        raise ValueError(f"center must hold latent_dim={latent_dim} values; got {base.shape}")
+    off_axes = base.copy()
+    off_axes[list(dims)] = 0.0
+    extra = None if condition is None else np.asarray(condition, np.float32).reshape(1, -1)
+
+    def decode_codes(codes) -> np.ndarray:
+        codes = np.asarray(codes, np.float32) + off_axes  # The other axes sit at `center`.
+        inputs = codes if extra is None else [codes, np.repeat(extra, len(codes), axis=0)]
+        return _as_images(_predict(decoder, inputs))
+
+    reason = None
+    if interactive is None or interactive:
+        try:
+            import ipywidgets
+        except ImportError:
+            reason = "ipywidgets is not installed"
+        if reason is None and interactive is None:
+            try:
+                from IPython import get_ipython
+                shell = get_ipython()
+            except ImportError:
+                shell = None
+            if getattr(shell, "kernel", None) is None:  # Plain Python or a terminal IPython.
+                reason = "no Jupyter kernel"
+        if reason is not None and interactive:
+            warnings.warn(f"latent_explorer: {reason}; showing the static grid instead.",
+                          stacklevel=2)
+    if interactive is False or reason is not None:
+        title = (f"Decoded latent grid over $z_{dims[0] + 1}$, $z_{dims[1] + 1}$ "
+                 "(static; sliders need Jupyter with ipywidgets)")
+        return plot_manifold(decode_codes, grid_size=grid_size, latent_dim=latent_dim,
+                             dims=dims, title=title)
+
+    from PIL import Image
+
+    low, high = (float(v) for v in value_range)
+    sliders = tuple(ipywidgets.FloatSlider(value=min(max(0.0, low), high), min=low, max=high,
+                                           step=step, description=f"z{d + 1}",
+                                           readout_format=".2f") for d in dims)
+    image = ipywidgets.Image(format="png")
+    caption = ipywidgets.HTML()
+
+    def decode(first: float, second: float) -> np.ndarray:
+        codes = np.zeros((1, latent_dim), np.float32)
+        codes[0, dims[0]], codes[0, dims[1]] = first, second
+        return decode_codes(codes)[0]
+
+    def redraw(_change=None) -> None:
+        pixels = np.uint8(np.clip(decode(sliders[0].value, sliders[1].value), 0, 1) * 255)
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale),
+                                       Image.NEAREST).save(buffer, format="png")
+        image.value = buffer.getvalue()
+        caption.value = (f"z{dims[0] + 1} = {sliders[0].value:+.2f}, "
+                         f"z{dims[1] + 1} = {sliders[1].value:+.2f}")
+
+    for slider in sliders:
+        slider.observe(redraw, names="value")
+    redraw()
+    box = ipywidgets.VBox([ipywidgets.HBox(list(sliders)), image, caption])
+    box.sliders, box.image, box.decode = sliders, image, decode
+    return box

@@ -1,6 +1,12 @@
 """nbgrader configuration: solutions/ is the instructor source, exercises/ the student copy."""
 
+import importlib.util
+import sys
 from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
+                                    LimitOutput, SaveAutoGrades)
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -15,5 +21,34 @@ c.CourseDirectory.db_url = "sqlite:///" + str(
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Autograding runs every notebook in test mode; checks never depend on long training.
-c.Execute.timeout = 120  # seconds per cell
+
+def _grading_module():
+    """common/grading.py, loaded by its path: importing the `common` package would load Keras
+    into every nbgrader process."""
+    if "genmodels_grading" in sys.modules:
+        return sys.modules["genmodels_grading"]
+    package = importlib.util.find_spec("common")
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("the course package `common` is not installed: pip install -e .")
+    path = Path(list(package.submodule_search_locations)[0]) / "grading.py"
+    spec = importlib.util.spec_from_file_location("genmodels_grading", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["genmodels_grading"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# Autograding (see the README's instructor section; `python -m common.grading` wraps it all).
+# Every kernel runs with COURSE_MODE=test, COURSE_OFFLINE=1 and MPLBACKEND=Agg, so the checks
+# never depend on long training. GradingExecute is nbgrader's Execute plus a memory limit per
+# kernel and recovery from a kernel that dies or hangs (the student's other tasks are still
+# graded); the other preprocessors are nbgrader's defaults.
+c.Autograde.autograde_preprocessors = [
+    _grading_module().GradingExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.Execute.timeout = 120  # seconds per cell; an infinite loop costs this much, once
+c.GradingExecute.memory_limit_mb = 4096  # address space per kernel (RLIMIT_AS); 0: no limit
+c.GradingExecute.max_kernel_restarts = 3  # per notebook, then the remaining cells score 0
+# A deleted test cell is put back from the gradebook (and run); edited locked cells are always
+# restored from the gradebook by nbgrader (checksums).
+c.OverwriteCells.add_missing_cells = True

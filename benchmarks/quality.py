@@ -150,32 +150,55 @@ def _budget_callback(limit: float, start: float):
     return StopAtBudget()
 
 
-def train_to_checkpoints(model, dataset, batch_size: int, checkpoints: list[float],
-                         evaluate: Callable[[], dict],
-                         done: Callable[[list[dict]], bool] = lambda rows: False,
-                         log: Callable[[str], None] = print, name: str = "") -> list[dict]:
-    """Train `model.fit(dataset)` until the accumulated training time reaches each checkpoint
-    (seconds), then `evaluate()`; one row per checkpoint with seconds, images and images/s.
-    Stops early when `done(rows)`."""
-    rows, trained, images = [], 0.0, 0
-    for checkpoint in checkpoints:
-        if trained < checkpoint:
+class BudgetTrainer:
+    """Trains one configuration with `fit` in slices of accumulated training time."""
+
+    def __init__(self, name: str, model, dataset, batch_size: int,
+                 evaluate: Callable[[], dict], log: Callable[[str], None] = print):
+        self.name, self.model, self.dataset, self.batch_size = name, model, dataset, batch_size
+        self.evaluate, self.log = evaluate, log
+        self.trained, self.images, self.rows = 0.0, 0, []
+
+    def advance_to(self, checkpoint: float) -> dict:
+        """Train until `checkpoint` seconds of training in all (one batch may overshoot), then
+        evaluate; the row has the checkpoint, seconds, images, images/s and the evaluation."""
+        if self.trained < checkpoint:
             start = time.perf_counter()
-            callback = _budget_callback(checkpoint - trained, start)
-            model.fit(dataset, epochs=10**6, verbose=0, shuffle=False, callbacks=[callback])
-            trained += time.perf_counter() - start
-            images += callback.batches * batch_size
+            callback = _budget_callback(checkpoint - self.trained, start)
+            self.model.fit(self.dataset, epochs=10**6, verbose=0, shuffle=False,
+                           callbacks=[callback])
+            self.trained += time.perf_counter() - start
+            self.images += callback.batches * self.batch_size
         evaluation_start = time.perf_counter()
-        row = {"budget": checkpoint, "seconds": trained, "images": images,
-               "images_per_second": images / trained, **evaluate()}
+        row = {"budget": checkpoint, "seconds": self.trained, "images": self.images,
+               "images_per_second": self.images / self.trained, **self.evaluate()}
         row["eval_seconds"] = time.perf_counter() - evaluation_start
-        rows.append(row)
-        log(f"  {name} {checkpoint:>5.0f} s budget: " + ", ".join(
+        self.rows.append(row)
+        self.log(f"  {self.name:>9} at {checkpoint:>4.0f} s: " + ", ".join(
             f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
             for k, v in row.items() if k not in ("budget", "class_histogram")))
-        if done(rows):
-            break
-    return rows
+        return row
+
+
+def side_by_side(trainers: dict[str, BudgetTrainer], checkpoints: list[float],
+                 reached: Callable[[dict], bool], reference_cap: float) -> dict:
+    """Advance every trainer to each checkpoint in turn (so load changes on a shared machine
+    hit both alike), then give the reference more time, up to REFERENCE_FACTOR x our time to
+    the target (at most `reference_cap` s), stopping once it gets there."""
+    for checkpoint in checkpoints:
+        for trainer in trainers.values():
+            trainer.advance_to(checkpoint)
+    results = {name: {"rows": t.rows, "time_to_target": first_reaching(t.rows, reached)}
+               for name, t in trainers.items()}
+    if "reference" in trainers and results["reference"]["time_to_target"] is None:
+        for checkpoint in _extended(checkpoints, results, reference_cap)[len(checkpoints):]:
+            if reached(trainers["reference"].advance_to(checkpoint)):
+                break
+        results["reference"]["time_to_target"] = first_reaching(trainers["reference"].rows,
+                                                                reached)
+    for name, trainer in trainers.items():
+        results[name]["trained_up_to"] = trainer.trained
+    return results
 
 
 def first_reaching(rows: list[dict], reached: Callable[[dict], bool]) -> float | None:
@@ -217,29 +240,22 @@ def _train_images(x_train: np.ndarray, config, image_range) -> np.ndarray:
 
 def run_gan(configs: dict[str, Callable], checkpoints: list[float], num_samples: int,
             reference_cap: float, log=print) -> dict:
-    """Train ours then the reference on the same bundled digits; rows per checkpoint, the
-    time each needs to reach the GAN target, and their ratio."""
-    import keras
-
+    """Train ours and the reference side by side on the same bundled digits; rows per
+    checkpoint, the time each needs to reach the GAN target (and so their ratio)."""
     from common import datasets
 
     (x_train, _), (x_test, _) = datasets.load_mnist(source="bundled")
-    results = {}
+    results, trainers = {}, {}
     for name, make in configs.items():
         config = _build(name, make, results, log)
-        if config is None:
-            continue
-        dataset = datasets.make_dataset(_train_images(x_train, config, config.image_range),
-                                        config.batch_size, seed=0, drop_remainder=True)
-        grid = checkpoints if name == "ours" else _extended(checkpoints, results, reference_cap)
-        rows = train_to_checkpoints(config.model, dataset, config.batch_size, grid,
-                                    _gan_evaluator(config, x_test, num_samples),
-                                    done=_done_when(grid, checkpoints, gan_reached), log=log,
-                                    name=name)
-        results[name] = {"description": config.description, "rows": rows,
-                         "time_to_target": first_reaching(rows, gan_reached),
-                         "trained_up_to": rows[-1]["seconds"]}
-        keras.backend.clear_session()
+        if config is not None:
+            dataset = datasets.make_dataset(_train_images(x_train, config, config.image_range),
+                                            config.batch_size, seed=0, drop_remainder=True)
+            trainers[name] = BudgetTrainer(name, config.model, dataset, config.batch_size,
+                                           _gan_evaluator(config, x_test, num_samples), log)
+            results[name] = {"description": config.description}
+    for name, entry in side_by_side(trainers, checkpoints, gan_reached, reference_cap).items():
+        results[name].update(entry)
     return results
 
 
@@ -274,41 +290,26 @@ def _extended(checkpoints: list[float], results: dict, cap: float) -> list[float
     return list(checkpoints) + extra + ([limit] if limit > checkpoints[-1] else [])
 
 
-def _done_when(grid: list[float], budgets: list[float], reached: Callable[[dict], bool]):
-    """Stop after the fixed budgets once the target is reached (no need to go further)."""
-    def done(rows: list[dict]) -> bool:
-        return rows[-1]["budget"] >= budgets[-1] and any(reached(r) for r in rows)
-    return done
-
-
 def run_vae(configs: dict[str, Callable], checkpoints: list[float], threshold: float,
             num_test: int, reference_cap: float, log=print) -> dict:
-    """Train ours then the reference (both at latent 2) on the same bundled digits; test
-    negative ELBO per checkpoint, the time each needs to reach `threshold`, and the ratio."""
-    import keras
-
+    """Train ours and the reference (both at latent 2) side by side on the same bundled digits;
+    test negative ELBO per checkpoint, the time each needs to reach `threshold`, the ratio."""
     from common import datasets, metrics
 
     (x_train, _), (x_test, _) = datasets.load_mnist(source="bundled")
     x_eval = datasets.binarize(x_test[:num_test])
-
-    def reached(row):
-        return row["negative_elbo"] <= threshold
-
-    results = {}
+    results, trainers = {}, {}
     for name, make in configs.items():
         config = _build(name, make, results, log)
-        if config is None:
-            continue
-        dataset = datasets.make_dataset(_train_images(x_train, config, (0, 1)),
-                                        config.batch_size, seed=0, drop_remainder=True)
-        grid = checkpoints if name == "ours" else _extended(checkpoints, results, reference_cap)
-        rows = train_to_checkpoints(
-            config.model, dataset, config.batch_size, grid,
-            lambda config=config: {"negative_elbo": metrics.negative_elbo(config.vae, x_eval)},
-            done=_done_when(grid, checkpoints, reached), log=log, name=name)
-        results[name] = {"description": config.description, "rows": rows,
-                         "time_to_target": first_reaching(rows, reached),
-                         "trained_up_to": rows[-1]["seconds"]}
-        keras.backend.clear_session()
+        if config is not None:
+            dataset = datasets.make_dataset(_train_images(x_train, config, (0, 1)),
+                                            config.batch_size, seed=0, drop_remainder=True)
+            trainers[name] = BudgetTrainer(
+                name, config.model, dataset, config.batch_size,
+                lambda vae=config.vae: {"negative_elbo": metrics.negative_elbo(vae, x_eval)}, log)
+            results[name] = {"description": config.description}
+    outcome = side_by_side(trainers, checkpoints, lambda row: row["negative_elbo"] <= threshold,
+                           reference_cap)
+    for name, entry in outcome.items():
+        results[name].update(entry)
     return results

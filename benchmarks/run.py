@@ -192,6 +192,7 @@ def report(data: dict, settings: dict) -> str:
             f"{k} {v}" for k, v in info["versions"].items()) + ".",
         "- Data: the bundled MNIST subset (4,000 training / 1,000 test digits), offline.", ""]
     parts = data["parts"]
+    lines += ["## Goals at a glance", ""] + [f"- {line}" for line in _summary(parts)] + [""]
     if "notebooks" in parts:
         lines += ["## Notebook wall times", "",
                   "Every solution notebook top to bottom in a fresh kernel (nbclient), kernel "
@@ -234,6 +235,40 @@ def report(data: dict, settings: dict) -> str:
         if kind in parts:
             lines += _quality_section(kind, label, parts[kind], settings)
     return "\n".join(lines) + "\n"
+
+
+def _summary(parts: dict) -> list[str]:
+    """One line per goal of the issue: met, or where it falls short."""
+    lines = []
+    rows = parts.get("notebooks")
+    if isinstance(rows, list):
+        for mode, limit, what in (("test", 60.0, "whole notebook"),
+                                  ("demo", 60.0, "longest cell")):
+            measured = [r for r in rows if r["mode"] == mode]
+            if not measured:
+                continue
+            key = "seconds" if mode == "test" else "longest_cell_seconds"
+            over = [f"`{r['assignment']}` {r[key]:.0f} s" for r in measured if r[key] > limit]
+            failed = [f"`{r['assignment']}`" for r in measured if r["error"]]
+            lines.append(f"`{mode}` mode, {what} ≤ {limit:.0f} s: "
+                         + ("met by every notebook" if not over else "over in " + ", ".join(over))
+                         + (f"; FAILED to run: {', '.join(failed)}" if failed else "") + ".")
+    for kind, label in (("gan", "GAN"), ("vae", "VAE")):
+        results = parts.get(kind)
+        if isinstance(results, dict) and "error" not in results:
+            text, ratio = _ratio(results)
+            ours = results.get("ours", {})
+            if "rows" not in ours:
+                mine = "ours did not run"
+            elif ours["time_to_target"] is None:
+                mine = f"ours did not reach the target in {ours['trained_up_to']:.0f} s"
+            else:
+                mine = f"ours reached the target after {ours['time_to_target']:.0f} s"
+            verdict = ("" if ratio is None and not text.startswith(">") else
+                       " (goal ≥ 5×: met)" if text.startswith(">") or ratio >= 5 else
+                       " (goal ≥ 5×: NOT met)")
+            lines.append(f"{label}: {mine}; reference time / ours: {text}{verdict}.")
+    return lines or ["nothing measured"]
 
 
 def _quality_section(kind: str, label: str, results: dict, settings: dict) -> list[str]:

@@ -158,6 +158,7 @@ class BudgetTrainer:
         self.name, self.model, self.dataset, self.batch_size = name, model, dataset, batch_size
         self.evaluate, self.log = evaluate, log
         self.trained, self.images, self.rows = 0.0, 0, []
+        self.num_train = None  # how many of the bundled training images it trains on
 
     def advance_to(self, checkpoint: float) -> dict:
         """Train until `checkpoint` seconds of training in all (one batch may overshoot), then
@@ -249,14 +250,25 @@ def run_gan(configs: dict[str, Callable], checkpoints: list[float], num_samples:
     for name, make in configs.items():
         config = _build(name, make, results, log)
         if config is not None:
+            _share_training_set(name, config, trainers)
             dataset = datasets.make_dataset(_train_images(x_train, config, config.image_range),
                                             config.batch_size, seed=0, drop_remainder=True)
             trainers[name] = BudgetTrainer(name, config.model, dataset, config.batch_size,
                                            _gan_evaluator(config, x_test, num_samples), log)
-            results[name] = {"description": config.description}
+            trainers[name].num_train = config.num_train
+            results[name] = {"description": config.description,
+                             "num_train": config.num_train or len(x_train)}
     for name, entry in side_by_side(trainers, checkpoints, gan_reached, reference_cap).items():
         results[name].update(entry)
     return results
+
+
+def _share_training_set(name: str, config, trainers: dict) -> None:
+    """The reference trains on exactly the images ours trains on (the notebook may hold some
+    back for validation)."""
+    ours = trainers.get("ours")
+    if name != "ours" and ours is not None:
+        config.num_train = ours.num_train
 
 
 def _build(name: str, make: Callable, results: dict, log) -> types.SimpleNamespace | None:
@@ -302,12 +314,15 @@ def run_vae(configs: dict[str, Callable], checkpoints: list[float], threshold: f
     for name, make in configs.items():
         config = _build(name, make, results, log)
         if config is not None:
+            _share_training_set(name, config, trainers)
             dataset = datasets.make_dataset(_train_images(x_train, config, (0, 1)),
                                             config.batch_size, seed=0, drop_remainder=True)
             trainers[name] = BudgetTrainer(
                 name, config.model, dataset, config.batch_size,
                 lambda vae=config.vae: {"negative_elbo": metrics.negative_elbo(vae, x_eval)}, log)
-            results[name] = {"description": config.description}
+            trainers[name].num_train = config.num_train
+            results[name] = {"description": config.description,
+                             "num_train": config.num_train or len(x_train)}
     outcome = side_by_side(trainers, checkpoints, lambda row: row["negative_elbo"] <= threshold,
                            reference_cap)
     for name, entry in outcome.items():

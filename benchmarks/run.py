@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks import notebooks, quality, references  # noqa: E402
 
 PARTS = ("notebooks", "autograde", "gan", "vae")
+RUN_ORDER = ("gan", "vae", "notebooks", "autograde")  # the side-by-side comparisons first
 RESULTS = REPO / "benchmarks" / "results"
 BUDGETS = [15, 30, 60, 120]  # seconds of training, the issue's fixed budgets
 CHECKPOINTS = [5, 10, 15, 20, 30, 40, 50, 60, 80, 100, 120]  # where quality is measured
@@ -183,11 +184,13 @@ def report(data: dict, settings: dict) -> str:
     lines = [
         "# Benchmarks", "",
         f"Written by `{data['command']}` on {data['date']} in {data['minutes']:.1f} min ("
-        + ", ".join(f"{k} {v:.1f}" for k, v in data["part_minutes"].items()) + ").", "",
+        + ", ".join(f"{k} {v:.1f}" for k, v in data["part_minutes"].items()) + ")"
+        + (f"; NOT YET RUN: {', '.join(data['pending'])}" if data["pending"] else "") + ".", "",
         f"- Machine: {info['platform']}; load average (1/5/15 min) {data['load_start']} at the "
-        f"start, {data['load_end']} at the end. The machine is shared with other jobs, so "
-        "absolute seconds are inflated by their load; the side-by-side comparisons within "
-        "this run are what count.",
+        f"start, {data['load_end']} at the end; at the start of each part: " + "; ".join(
+            f"{k} {v} ({data['part_dates'].get(k, '?')})" for k, v in data["part_loads"].items())
+        + ". The machine is shared with other jobs, so absolute seconds are inflated by "
+        "their load; the side-by-side comparisons within this run are what count.",
         f"- Versions: Python {info['python']}, " + ", ".join(
             f"{k} {v}" for k, v in info["versions"].items()) + ".",
         "- Data: the bundled MNIST subset (4,000 training / 1,000 test digits), offline.", ""]
@@ -272,13 +275,16 @@ def _summary(parts: dict) -> list[str]:
 
 
 def _quality_section(kind: str, label: str, results: dict, settings: dict) -> list[str]:
+    counts = {results.get(n, {}).get("num_train") for n in ("ours", "reference")} - {None}
+    images = " / ".join(f"{c:,}" for c in sorted(counts)) or "4,000"
     if kind == "gan":
         lines = [
             "## GAN: sample quality at a training-time budget", "",
             "Ours: the GAN notebook's demo configuration (its `benchmark-config` cell and its "
             "own `build_generator`, `build_discriminator`, `GAN`). Reference: the TensorFlow "
             "DCGAN tutorial's published configuration, written for `benchmarks/references.py`. "
-            "Both train with `fit` on the same 4,000 digits scaled to [−1, 1]; training time "
+            f"Both train with `fit` on the same {images} bundled training digits scaled to "
+            "[−1, 1]; training time "
             f"excludes evaluation. Scores of {settings['gan_samples']:,} samples from fixed noise "
             "under `common.metrics`: confidence (mean max-probability of the reference "
             "classifier), the smallest class share, and the Fréchet classifier distance (FCD) "
@@ -298,7 +304,8 @@ def _quality_section(kind: str, label: str, results: dict, settings: dict) -> li
             "Ours: the VAE notebook's demo configuration at latent 2 (its `benchmark-config` "
             "cell and its own `build_vae_encoder`, `build_vae_decoder`, `VAE`). Reference: the "
             "TensorFlow CVAE tutorial's published configuration at latent 2, written for "
-            "`benchmarks/references.py`. Both train with `fit` on the same 4,000 digits. "
+            f"`benchmarks/references.py`. Both train with `fit` on the same {images} bundled "
+            "training digits (binarised when the configuration says so; the reference always). "
             "Test negative ELBO in nats per image (`common.metrics.negative_elbo`, one sample "
             f"of z per image) on the first {settings['vae_test']:,} images of the binarised "
             "bundled test split, measured at the same checkpoints as the GAN. Target: ≤ "
@@ -373,6 +380,15 @@ def plot(data: dict, path: Path) -> None:
     plt.close(figure)
 
 
+def write(data: dict, settings: dict, output: Path) -> str:
+    """The report, its JSON and its PNG; returns the report."""
+    text = report(data, settings)
+    output.write_text(text)
+    output.with_suffix(".json").write_text(json.dumps(data, indent=1, default=str) + "\n")
+    plot(data, output.with_suffix(".png"))
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(PARTS),
@@ -383,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="notebook whose benchmark-config cell is 'ours' for the GAN")
     parser.add_argument("--vae-notebook", type=Path, default=quality.VAE_NOTEBOOK,
                         help="notebook whose benchmark-config cell is 'ours' for the VAE")
+    parser.add_argument("--update", action="store_true",
+                        help="rerun only the --only parts and merge them into the existing report "
+                             "(its JSON), e.g. after changing a notebook's benchmark-config")
     parser.add_argument("--output", type=Path,
                         help="Markdown report path (the PNG and JSON go beside it)")
     args = parser.parse_args(argv)
@@ -393,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = dict(QUICK if args.quick else FULL, gan_notebook=args.gan_notebook.resolve(),
                     vae_notebook=args.vae_notebook.resolve())
     if args.output is None:
-        full = not args.quick and set(selected) == set(PARTS)
+        full = not args.quick and (set(selected) == set(PARTS) or args.update)
         folder = RESULTS if full else Path(tempfile.mkdtemp(prefix="benchmarks-"))
         args.output = folder / "latest.md"
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -401,21 +420,30 @@ def main(argv: list[str] | None = None) -> int:
     started, load_start = time.time(), _load()
     runners = {"notebooks": run_notebooks, "autograde": run_autograde, "gan": run_gan,
                "vae": run_vae}
-    parts, part_minutes = {}, {}
-    for part in (p for p in PARTS if p in selected):
-        part_start = time.time()
+    command = "python -m benchmarks.run" + (" --quick" if args.quick else "") + (
+        f" --only {','.join(selected)}" if set(selected) != set(PARTS) else "")
+    parts, part_minutes, part_loads, part_dates = {}, {}, {}, {}
+    if args.update and args.output.with_suffix(".json").exists():
+        previous = json.loads(args.output.with_suffix(".json").read_text())
+        parts, part_minutes = previous["parts"], previous["part_minutes"]
+        part_loads, part_dates = previous["part_loads"], previous.get("part_dates", {})
+        for part in parts:
+            part_dates.setdefault(part, previous["date"])
+        command = previous["command"] + f"; then --update --only {','.join(selected)}"
+    for part in (p for p in RUN_ORDER if p in selected):
+        part_start, part_loads[part] = time.time(), _load()
+        part_dates[part] = datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC")
         parts[part] = _safe(part, runners[part], settings)
         part_minutes[part] = (time.time() - part_start) / 60
-    data = {"command": "python -m benchmarks.run" + (" --quick" if args.quick else "") + (
-                f" --only {','.join(selected)}" if set(selected) != set(PARTS) else ""),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "minutes": (time.time() - started) / 60, "load_start": load_start,
-            "load_end": _load(), "machine": machine(), "parts": parts,
-            "part_minutes": part_minutes}
-    text = report(data, settings)
-    args.output.write_text(text)
-    args.output.with_suffix(".json").write_text(json.dumps(data, indent=1, default=str) + "\n")
-    plot(data, args.output.with_suffix(".png"))
+        data = {"command": command, "minutes": (time.time() - started) / 60,
+                "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+                    "%Y-%m-%d %H:%M UTC"),
+                "load_start": load_start, "load_end": _load(), "machine": machine(),
+                "parts": parts, "part_minutes": part_minutes, "part_loads": part_loads,
+                "part_dates": part_dates,
+                "pending": [p for p in RUN_ORDER if p in selected and p not in parts]}
+        text = write(data, settings, args.output)  # After every part: a stopped run keeps them.
     print(text)
     log(f"wrote {args.output} and {args.output.with_suffix('.png').name} beside it")
     failed = [p for p, v in parts.items() if _has_error(v)]

@@ -220,17 +220,18 @@ def gan_reached(row: dict) -> bool:
 
 
 def _gan_evaluator(config, x_test: np.ndarray, num_samples: int, seed: int = 0):
+    """Scores and FCD of `num_samples` samples from fixed noise; one classifier pass each."""
     from common import metrics
 
     noise = np.random.default_rng(seed).standard_normal((num_samples, config.latent_dim))
-    real = x_test[:num_samples]
+    real_features, _ = metrics.classifier_outputs(x_test[:num_samples])
 
     def evaluate() -> dict:
         images = config.generator.predict(noise.astype(np.float32), batch_size=500, verbose=0)
-        scores = metrics.classifier_scores(images, value_range=config.image_range)
+        features, probabilities = metrics.classifier_outputs(images, config.image_range)
+        scores = metrics.scores_from_probabilities(probabilities)
         return {"confidence": scores.confidence, "min_class_share": scores.min_class_share,
-                "fcd": metrics.frechet_classifier_distance(real, images,
-                                                           value_range=config.image_range),
+                "fcd": metrics.frechet_distance(real_features, features),
                 "class_histogram": scores.class_histogram.round(3).tolist()}
 
     return evaluate

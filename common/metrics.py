@@ -108,21 +108,24 @@ def as_unit_images(images, value_range: tuple[float, float] | None = None,
     return np.clip(array, 0.0, 1.0)
 
 
-def _features_and_probabilities(images, value_range=None, name="images", batch_size=500):
+def classifier_outputs(images, value_range: tuple[float, float] | None = None,
+                       name: str = "images") -> tuple[np.ndarray, np.ndarray]:
+    """(N, 128) penultimate features and (N, 10) class probabilities of the reference
+    classifier, from one pass over the images (see `as_unit_images` for the input ranges)."""
     x = as_unit_images(images, value_range, name)
-    features, probabilities = _classifier_heads().predict(x, batch_size=batch_size, verbose=0)
+    features, probabilities = _classifier_heads().predict(x, batch_size=500, verbose=0)
     return features.astype(np.float64), probabilities.astype(np.float64)
 
 
 def classifier_probabilities(images, value_range: tuple[float, float] | None = None
                              ) -> np.ndarray:
     """(N, 10) class probabilities of the reference classifier (see `as_unit_images`)."""
-    return _features_and_probabilities(images, value_range)[1]
+    return classifier_outputs(images, value_range)[1]
 
 
 def classifier_features(images, value_range: tuple[float, float] | None = None) -> np.ndarray:
     """(N, 128) penultimate-layer features of the reference classifier."""
-    return _features_and_probabilities(images, value_range)[0]
+    return classifier_outputs(images, value_range)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +152,12 @@ def classifier_scores(images, value_range: tuple[float, float] | None = None
     """Confidence (mean max-probability), class histogram and smallest class share of images
     under the reference classifier. Images in [0, 1], or [-1, 1] when any pixel is negative
     (see `as_unit_images`); anything else is a ValueError."""
-    probabilities = classifier_probabilities(images, value_range)
+    return scores_from_probabilities(classifier_probabilities(images, value_range))
+
+
+def scores_from_probabilities(probabilities: np.ndarray) -> ClassifierScores:
+    """`ClassifierScores` from (N, 10) class probabilities already computed."""
+    probabilities = np.asarray(probabilities)
     counts = np.bincount(probabilities.argmax(axis=1), minlength=NUM_CLASSES)
     histogram = counts / counts.sum()
     return ClassifierScores(confidence=float(probabilities.max(axis=1).mean()),
@@ -184,9 +192,16 @@ def frechet_classifier_distance(real_images, generated_images, *,
     generated set drifts from the real one. Each set is mapped to [0, 1] on its own (see
     `as_unit_images`; `value_range` applies to the generated set). Compare values only at
     equal set sizes (the estimate is biased for small sets)."""
-    real, _ = _features_and_probabilities(real_images, name="real_images")
-    generated, _ = _features_and_probabilities(generated_images, value_range,
-                                               name="generated_images")
+    real, _ = classifier_outputs(real_images, name="real_images")
+    generated, _ = classifier_outputs(generated_images, value_range, name="generated_images")
+    return frechet_distance(real, generated)
+
+
+def frechet_distance(real_features: np.ndarray, generated_features: np.ndarray) -> float:
+    """The Fréchet distance between Gaussians fitted to two (N, D) feature sets (the formula
+    behind `frechet_classifier_distance`, for features already computed)."""
+    real = np.asarray(real_features, np.float64)
+    generated = np.asarray(generated_features, np.float64)
     if len(real) < 2 or len(generated) < 2:
         raise ValueError("frechet_classifier_distance needs at least 2 images in each set; "
                          f"got {len(real)} real and {len(generated)} generated.")

@@ -5,8 +5,9 @@ import sys
 from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern,
-                                    LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+                                    DeduplicateIds, IgnorePattern, LimitOutput,
+                                    OverwriteKernelspec, SaveAutoGrades)
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -49,6 +50,10 @@ c.Autograde.autograde_preprocessors = [
 c.Execute.timeout = 120  # seconds per cell; an infinite loop costs this much, once
 c.GradingExecute.memory_limit_mb = 4096  # address space per kernel (RLIMIT_AS); 0: no limit
 c.GradingExecute.max_kernel_restarts = 3  # per notebook, then the remaining cells score 0
-# A deleted test cell is put back from the gradebook (and run); edited locked cells are always
-# restored from the gradebook by nbgrader (checksums).
+# Edited locked cells (tests) are always restored from the gradebook by nbgrader (checksums);
+# a deleted test cell is put back too and run (GradingOverwriteCells also copes with a deleted
+# task, answer and test cell both, which fails the whole submission in nbgrader 0.9).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, _grading_module().GradingOverwriteCells,
+    CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True

@@ -46,7 +46,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors import Execute, OverwriteCells
 from traitlets import Dict, Integer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -241,6 +241,30 @@ class GradingExecute(Execute):
                 return
             if "MemoryError" in _error_names(replay):
                 self._skip_on_replay.add(earlier_index)
+
+
+class GradingOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells, but a missing test cell goes back after the nearest earlier
+    cell that is still there: nbgrader 0.9 fails the whole submission (KeyError) when the
+    cell just above the deleted test cell was deleted too (e.g. a whole task removed)."""
+
+    def add_missing_grade_cells(self, nb, resources):
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        grade_cells = {cell.name: cell for cell in source.grade_cells}
+        solution_ids = {cell.name for cell in source.solution_cells}
+        position = -1  # insert after this index
+        for source_cell in source.source_cells:  # in notebook order, as nbgrader assumes
+            index = next((i for i, cell in enumerate(nb.cells) if cell.get("metadata", {}).get(
+                "nbgrader", {}).get("grade_id") == source_cell.name), None)
+            if index is not None:
+                position = max(position, index)
+            elif source_cell.name in grade_cells:
+                self.log.warning("Missing grade cell %s: adding it back", source_cell.name)
+                nb.cells.insert(position + 1, self.missing_cell_transform(
+                    source_cell, grade_cells[source_cell.name].max_score,
+                    is_solution=source_cell.name in solution_ids))
+                position += 1
+        return nb, resources
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,9 +871,11 @@ def integrity_flags(submitted: Path, assignment: str, course: Path) -> list[str]
     released = nbformat.read(str(course / "exercises" / assignment / submitted.name), 4)
     for cell in released.cells:  # compare with what the students were given
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("locked") or not meta.get("grade_id"):
+        grade_id = meta.get("grade_id")
+        if meta.get("solution") and grade_id and grade_id not in present:
+            flags.append(f"{grade_id}: answer cell deleted")
+        if not meta.get("locked") or not grade_id:
             continue
-        grade_id = meta["grade_id"]
         kind = "test cell" if meta.get("grade") else "locked cell"
         if grade_id not in present:
             flags.append(f"{grade_id}: {kind} deleted (nbgrader restores a deleted test cell)")

@@ -160,7 +160,18 @@ def _ratio(results: dict) -> tuple[str, float | None]:
         prefix = ">" if given >= quality.REFERENCE_FACTOR - 0.5 else "≥"
         return (f"{prefix} {given:.0f}× (the reference did not reach the target in "
                 f"{reference['trained_up_to']:.0f} s of training)"), None
-    return f"{theirs / mine:.1f}×", theirs / mine
+    ratio = theirs / mine
+    low = _previous_seconds(reference, theirs) / mine
+    before = _previous_seconds(ours, mine)
+    high = f"{theirs / before:.1f}×" if before else "more"
+    return (f"{ratio:.2f}× (between {low:.1f}× and {high} given the spacing of the "
+            "checkpoints)"), ratio
+
+
+def _previous_seconds(entry: dict, seconds: float) -> float:
+    """Training seconds at the checkpoint before the one that met the target (0 if none)."""
+    earlier = [r["seconds"] for r in entry["rows"] if r["seconds"] < seconds]
+    return max(earlier, default=0.0)
 
 
 def _time(value: float | None, results: dict) -> str:
@@ -426,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                         "02_vae,04_gan (default: all; --quick: 00_setup)")
     parser.add_argument("--vae-threshold", type=float, default=VAE_THRESHOLD,
                         help="VAE target in nats (default: ours after 60 s in the same run)")
+    parser.add_argument("--rewrite", action="store_true",
+                        help="only rewrite the report and PNG from the existing JSON")
     parser.add_argument("--update", action="store_true",
                         help="rerun only the --only parts and merge them into the existing report "
                              "(its JSON), e.g. after changing a notebook's benchmark-config")
@@ -443,11 +456,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.notebooks:
         settings["notebooks"] = [n.strip() for n in args.notebooks.split(",") if n.strip()]
     if args.output is None:
-        full = not args.quick and (set(selected) == set(PARTS) or args.update)
+        full = not args.quick and (set(selected) == set(PARTS) or args.update or args.rewrite)
         folder = RESULTS if full else Path(tempfile.mkdtemp(prefix="benchmarks-"))
         args.output = folder / "latest.md"
     args.output.parent.mkdir(parents=True, exist_ok=True)
 
+    if args.rewrite:
+        data = json.loads(args.output.with_suffix(".json").read_text())
+        print(write(data, settings, args.output))
+        return 0
     started, load_start = time.time(), _load()
     runners = {"notebooks": run_notebooks, "autograde": run_autograde, "gan": run_gan,
                "vae": run_vae}

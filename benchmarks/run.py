@@ -158,7 +158,7 @@ def _ratio(results: dict) -> tuple[str, float | None]:
     if theirs is None:
         given = reference["trained_up_to"] / mine
         prefix = ">" if given >= quality.REFERENCE_FACTOR - 0.5 else "≥"
-        return (f"{prefix} {given:.0f}× (the reference did not reach the target in "
+        return (f"{prefix} {given:.1f}× (the reference did not reach the target in "
                 f"{reference['trained_up_to']:.0f} s of training)"), None
     ratio = theirs / mine
     low = _previous_seconds(reference, theirs) / mine

@@ -81,7 +81,7 @@ def test_reference_gets_ten_times_our_time_and_ratios_read_right():
         return {"rows": rows, "time_to_target": time_to_target, "trained_up_to": trained}
 
     assert run._ratio({"ours": entry(40, 60), "reference": entry(None, 401)})[0].startswith(
-        "> 10×")
+        "> 10.0×")
     text, ratio = run._ratio({"ours": entry(40, 60), "reference": entry(200, 200)})
     assert ratio == 5.0 and text.startswith("5.00× (between 2.5× and 6.7×"), text
     assert run._ratio({"ours": entry(None, 120), "reference": entry(50, 120)})[1] is None

@@ -435,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
                         "--quick: test)")
     parser.add_argument("--notebooks", help="assignments to time and autograde, e.g. "
                         "02_vae,04_gan (default: all; --quick: 00_setup)")
+    parser.add_argument("--students", help="autograde submissions to time: solution, untouched "
+                        "(default: both; --quick: solution)")
     parser.add_argument("--vae-threshold", type=float, default=VAE_THRESHOLD,
                         help="VAE target in nats (default: ours after 60 s in the same run)")
     parser.add_argument("--rewrite", action="store_true",
@@ -453,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
                     vae_notebook=args.vae_notebook.resolve(), vae_threshold=args.vae_threshold)
     if args.modes:
         settings["modes"] = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if args.students:
+        settings["students"] = tuple(n.strip() for n in args.students.split(",") if n.strip())
     if args.notebooks:
         settings["notebooks"] = [n.strip() for n in args.notebooks.split(",") if n.strip()]
     if args.output is None:

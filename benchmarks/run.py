@@ -222,7 +222,7 @@ def report(data: dict, settings: dict) -> str:
         if isinstance(entry, dict):
             lines += [f"Not measured: {entry.get('error') or entry.get('skipped')}", ""]
         else:
-            modes = settings["modes"]
+            modes = [m for m in ("test", "demo", "full") if any(r["mode"] == m for r in entry)]
             header = ["notebook"] + [f"`{m}` total s" for m in modes] + [
                 f"`{m}` longest cell s" for m in modes]
             lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

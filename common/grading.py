@@ -117,8 +117,8 @@ class GradingExecute(Execute):
 
     When a cell kills the kernel (os._exit, a segfault, the memory limit) or cannot be
     interrupted after its timeout, the cell gets an error output naming the cause, a new kernel
-    starts, the earlier code cells run again silently (except those that died, hung or ran out of
-    memory), and execution goes on with the next cell. After `max_kernel_restarts` recoveries
+    starts, the earlier code cells run again silently (except those that died, timed out or ran
+    out of memory), and execution goes on with the next cell. After `max_kernel_restarts` recoveries
     the remaining cells are marked as not run."""
 
     memory_limit_mb = Integer(DEFAULT_MEMORY_MB,
@@ -179,8 +179,8 @@ class GradingExecute(Execute):
             self._recover(index)
             return cell, self.resources
         names = _error_names(cell)
-        if "MemoryError" in names:
-            self._skip_on_replay.add(index)
+        if {"MemoryError", "CellTimeoutError", "KeyboardInterrupt"} & set(names):
+            self._skip_on_replay.add(index)  # re-running it would cost as much again
         if names:
             self._forget_last_error()
         return cell, self.resources
@@ -239,7 +239,8 @@ class GradingExecute(Execute):
                 self._skip_on_replay.add(earlier_index)
                 self._recover(index)
                 return
-            if "MemoryError" in _error_names(replay):
+            if {"MemoryError", "CellTimeoutError", "KeyboardInterrupt"} & set(
+                    _error_names(replay)):
                 self._skip_on_replay.add(earlier_index)
 
 
@@ -373,8 +374,12 @@ def prepare_course(course: Path, assignment: str) -> Path:
 
 
 def _grade_ids(notebook) -> set[str]:
-    return {c.metadata.nbgrader.grade_id for c in notebook.cells
-            if "nbgrader" in c.get("metadata", {}) and "grade_id" in c.metadata.nbgrader}
+    ids = set()
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") if isinstance(cell, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
+            ids.add(meta["grade_id"])
+    return ids
 
 
 def _source_grade_ids(assignment: str) -> set[str]:
@@ -393,9 +398,9 @@ def inspect_submission(path: Path, assignment: str) -> str:
         return f"not valid JSON ({error}); the file is damaged or not a notebook"
     try:
         notebook = nbformat.reads(json.dumps(raw), as_version=4)
+        found = _grade_ids(notebook)
     except Exception as error:  # nbformat raises many types for non-notebooks
         return f"not a Jupyter notebook ({type(error).__name__}: {str(error)[:200]})"
-    found = _grade_ids(notebook)
     expected = _source_grade_ids(assignment)
     if found & expected:
         return ""

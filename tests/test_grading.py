@@ -32,7 +32,7 @@ import hostile  # noqa: E402
 
 from common import grading  # noqa: E402
 
-TIMEOUT = 40  # per-cell seconds while grading the fixtures (legit cells need a few)
+TIMEOUT = 30  # per-cell seconds while grading the fixtures (legit cells need a few)
 SECOND_CHOICES = ("03_elbo", "01_autoencoders", "02_vae", "04_gan")
 
 

@@ -200,11 +200,13 @@ def report(data: dict, settings: dict) -> str:
     info = data["machine"]
     lines = [
         "# Benchmarks", "",
-        f"Written by `{data['command']}` on {data['date']} in {data['minutes']:.1f} min ("
-        + ", ".join(f"{k} {v:.1f}" for k, v in data["part_minutes"].items()) + ")"
+        f"Written by `{data['command']}` on {data['date']}; the parts took "
+        + ", ".join(f"{k} {v:.1f}" for k, v in data["part_minutes"].items())
+        + f" min ({sum(data['part_minutes'].values()):.1f} min in all; with `--update` the "
+        "time of a part's last rerun)"
         + (f"; NOT YET RUN: {', '.join(data['pending'])}" if data["pending"] else "") + ".", "",
-        f"- Machine: {info['platform']}; load average (1/5/15 min) {data['load_start']} at the "
-        f"start, {data['load_end']} at the end; at the start of each part: " + "; ".join(
+        f"- Machine: {info['platform']}; load average (1/5/15 min) at the start of each part "
+        "(of its last rerun): " + "; ".join(
             f"{k} {v} ({data['part_dates'].get(k, '?')})" for k, v in data["part_loads"].items())
         + ". The machine is shared with other jobs, so absolute seconds are inflated by "
         "their load; the side-by-side comparisons within this run are what count.",

@@ -4,8 +4,6 @@ checks are anchored to something other than the reference answer."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 
 import numpy as np
 import pytest
@@ -23,14 +21,7 @@ pytestmark = pytest.mark.skipif(ASSIGNMENT not in course.assignments(),
 @pytest.fixture(scope="module")
 def solution():
     """Globals after the solution notebook's first code cell and all its solution cells."""
-    cells = [c for c in course.read(course.solution_notebook(ASSIGNMENT)).cells
-             if c.cell_type == "code"]
-    context = [cells[0]] + [c for c in cells[1:] if course.nbgrader_meta(c).get("solution")]
-    namespace = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell in context:
-            exec(compile(cell.source, f"<{ASSIGNMENT}:{cell.id}>", "exec"), namespace)
-    return namespace
+    return course.solution_namespace(ASSIGNMENT)
 
 
 def _np(value) -> np.ndarray:

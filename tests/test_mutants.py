@@ -45,14 +45,7 @@ _namespaces: dict[str, dict] = {}
 def _solution_namespace(assignment: str) -> dict:
     """Globals after the imports cell and every solution cell of the solution notebook."""
     if assignment not in _namespaces:
-        cells = [c for c in course.read(course.solution_notebook(assignment)).cells
-                 if c.cell_type == "code"]
-        context = [cells[0]] + [c for c in cells[1:] if course.nbgrader_meta(c).get("solution")]
-        namespace = {"__name__": "__main__"}
-        with contextlib.redirect_stdout(io.StringIO()):
-            for cell in context:
-                exec(compile(cell.source, f"<{assignment}:{cell.id}>", "exec"), namespace)
-        _namespaces[assignment] = namespace
+        _namespaces[assignment] = course.solution_namespace(assignment)
     return _namespaces[assignment]
 
 

@@ -1,9 +1,10 @@
-"""Wall time of every solution notebook per mode (nbclient, a fresh kernel each), and nbgrader
-autograde seconds per submission (a throwaway course, as tests/course.py sets one up)."""
+"""Wall time of every solution notebook per mode (nbclient, a fresh kernel each), and autograde
+seconds per submission when a class is graded with `common.grading` (throwaway courses)."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shutil
 import sys
@@ -61,33 +62,31 @@ def time_notebook(assignment: str, mode: str, timeout: int = 900) -> dict:
             "cell_seconds": {i: round(s, 2) for i, s in timed}}
 
 
-def time_autograde(assignment: str, students: tuple[str, ...] = ("solution", "untouched")
-                   ) -> dict:
-    """Seconds of `nbgrader autograde` for one submission at a time: the solution (full marks)
-    and the untouched exercise (stops on its stubs), in a throwaway course, test mode."""
-    saved = {k: os.environ.get(k) for k in ("COURSE_MODE", "COURSE_OFFLINE")}
-    os.environ.update(COURSE_MODE="test", COURSE_OFFLINE="1")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp)
-            course.make_course(root, assignment)
-            course.nbgrader(root, "generate_assignment", assignment, "--force")
-            name = course.solution_notebook(assignment).name
-            submissions = {"solution": course.solution_notebook(assignment),
-                           "untouched": root / "exercises" / assignment / name}
-            seconds = {}
-            for student in students:
-                path = submissions[student]
-                folder = root / "submitted" / student / assignment
-                folder.mkdir(parents=True)
-                shutil.copy(path, folder / name)
-                start = time.perf_counter()
-                course.nbgrader(root, "autograde", assignment, "--student", student)
-                seconds[student] = time.perf_counter() - start
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return {"assignment": assignment, **{f"{k}_seconds": v for k, v in seconds.items()}}
+def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...] = (1, 2)
+                         ) -> dict:
+    """Grade a class of `class_size` complete submissions (copies of the solution notebook, so
+    every cell runs: the slowest honest case) with the instructor's command,
+    `common.grading` collect then autograde, once per entry of `jobs` (students graded at
+    once), each in a fresh throwaway course. Seconds per submission are wall time over the
+    class (nbgrader's start-up included; releasing the assignment excluded)."""
+    from common import grading
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        submissions = Path(tmp) / "submissions"
+        submissions.mkdir()
+        solution = course.solution_notebook(assignment)
+        for number in range(1, class_size + 1):
+            shutil.copyfile(solution, submissions / f"student{number:02d}.ipynb")
+        for parallel in jobs:
+            root = Path(tmp) / f"course-jobs{parallel}"
+            grading.collect(submissions, assignment, root)
+            runs = grading.autograde(root, assignment, jobs=parallel)
+            timing = json.loads((root / "logs" / assignment / "autograde.json").read_text())
+            rows.append({"assignment": assignment, "jobs": timing["jobs"],
+                         "students": timing["students"], "wall_seconds": timing["wall_seconds"],
+                         "seconds_per_submission": timing["seconds_per_submission"],
+                         "cpu_seconds_per_submission": timing["cpu_seconds_per_submission"],
+                         "graded": sum(r.status == "graded" for r in runs),
+                         "load_before": timing["load_average_before"]})
+    return {"assignment": assignment, "rounds": rows}

@@ -106,7 +106,8 @@ def notebook_gan(path: Path = GAN_NOTEBOOK) -> types.SimpleNamespace:
                            namespace["build_discriminator"](), latent_dim=latent_dim,
                            d_steps=d_steps)
     gan.compile(d_optimizer=keras.optimizers.Adam(d_rate, beta_1=beta_1),
-                g_optimizer=keras.optimizers.Adam(g_rate, beta_1=beta_1))
+                g_optimizer=keras.optimizers.Adam(g_rate, beta_1=beta_1),
+                steps_per_execution=int(_pick(config, "steps_per_execution", default=1)))
     return types.SimpleNamespace(
         model=gan, generator=gan.generator, latent_dim=latent_dim,
         batch_size=int(_pick(config, "BATCH_SIZE", "batch_size")), image_range=(-1, 1),
@@ -140,14 +141,20 @@ def _budget_callback(limit: float, start: float):
     import keras
 
     class StopAtBudget(keras.callbacks.Callback):
-        """Stop `fit` at the first batch end after `limit` seconds since `start`."""
+        """Stop `fit` at the first batch end after `limit` seconds since `start`; count the
+        batches trained (with steps_per_execution = k, Keras calls this after every k batches
+        with the index of the k-th, which can run past the epoch's last batch)."""
 
-        batches = 0
+        batches, _earlier_epochs = 0, 0
 
         def on_train_batch_end(self, batch, logs=None):
-            self.batches += 1
+            in_epoch = min(batch + 1, self.params.get("steps") or batch + 1)
+            self.batches = self._earlier_epochs + in_epoch
             if time.perf_counter() - start >= limit:
                 self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._earlier_epochs = self.batches
 
     return StopAtBudget()
 

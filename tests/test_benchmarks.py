@@ -30,6 +30,9 @@ def test_quick_benchmark_writes_report_png_and_json(tmp_path):
     assert all(r["seconds"] >= r["budget"] for r in reference), "trained up to each budget"
     vae = data["parts"]["vae"]["reference"]["rows"]
     assert all(100 < r["negative_elbo"] < 2000 for r in vae), "nats per image, not per pixel"
+    rounds = [r for entry in data["parts"]["autograde"] for r in entry["rounds"]]
+    assert sorted(r["jobs"] for r in rounds) == sorted(run.QUICK["jobs"]), rounds
+    assert all(r["graded"] == r["students"] == run.QUICK["class_size"] for r in rounds), rounds
     for name in ("gan", "vae"):
         ours = data["parts"][name]["ours"]
         assert "rows" in ours or "skipped" in ours, f"{name} ours failed: {ours}"

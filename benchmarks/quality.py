@@ -98,18 +98,14 @@ def notebook_gan(path: Path = GAN_NOTEBOOK) -> types.SimpleNamespace:
     config = _config_names(namespace)
     latent_dim = int(_pick(config, "LATENT_DIM", "latent_dim"))
     d_steps = int(_pick(config, "D_STEPS", "d_steps", default=1))
-    learning_rate = _pick(config, "LEARNING_RATE", "learning_rate", required=False)
-    d_rate = _pick(config, "D_LEARNING_RATE", "d_learning_rate", default=learning_rate)
-    g_rate = _pick(config, "G_LEARNING_RATE", "g_learning_rate", default=learning_rate)
-    beta_1 = float(_pick(config, "BETA_1", "ADAM_BETA_1", "beta_1", default=0.9))
     gan = namespace["GAN"](namespace["build_generator"](latent_dim),
                            namespace["build_discriminator"](), latent_dim=latent_dim,
                            d_steps=d_steps)
-    gan.compile(d_optimizer=keras.optimizers.Adam(d_rate, beta_1=beta_1),
-                g_optimizer=keras.optimizers.Adam(g_rate, beta_1=beta_1),
+    gan.compile(**namespace["demo_optimizers"](),
                 steps_per_execution=int(_pick(config, "steps_per_execution", default=1)))
     return types.SimpleNamespace(
         model=gan, generator=gan.generator, latent_dim=latent_dim,
+        weight_average=gan.g_optimizer if gan.g_optimizer.use_ema else None,
         batch_size=int(_pick(config, "BATCH_SIZE", "batch_size")), image_range=(-1, 1),
         num_train=_pick(config, "NUM_TRAIN", "num_train", "TRAIN_SIZE", required=False),
         description=f"notebook demo ({', '.join(f'{k}={v}' for k, v in config.items())})")
@@ -234,6 +230,24 @@ def gan_reached(row: dict) -> bool:
             and row["min_class_share"] >= GAN_TARGET["min_class_share"])
 
 
+@contextlib.contextmanager
+def _averaged_weights(model, optimizer):
+    """Inside, `model` holds the weight averages that `optimizer` (Adam(use_ema=True)) keeps,
+    as the notebook samples after training; afterwards its training weights come back, so
+    training carries on unchanged. Without an averaging optimizer, nothing changes."""
+    if optimizer is None or not optimizer.built:  # built at the first training step
+        yield
+        return
+    variables = model.trainable_variables
+    training_weights = [variable.numpy() for variable in variables]
+    optimizer.finalize_variable_values(variables)
+    try:
+        yield
+    finally:
+        for variable, value in zip(variables, training_weights):
+            variable.assign(value)
+
+
 def _gan_evaluator(config, x_test: np.ndarray, num_samples: int, seed: int = 0):
     """Scores and FCD of `num_samples` samples from fixed noise; one classifier pass each."""
     from common import metrics
@@ -242,7 +256,9 @@ def _gan_evaluator(config, x_test: np.ndarray, num_samples: int, seed: int = 0):
     real_features, _ = metrics.classifier_outputs(x_test[:num_samples])
 
     def evaluate() -> dict:
-        images = config.generator.predict(noise.astype(np.float32), batch_size=500, verbose=0)
+        with _averaged_weights(config.generator, getattr(config, "weight_average", None)):
+            images = config.generator.predict(noise.astype(np.float32), batch_size=500,
+                                              verbose=0)
         features, probabilities = metrics.classifier_outputs(images, config.image_range)
         scores = metrics.scores_from_probabilities(probabilities)
         return {"confidence": scores.confidence, "min_class_share": scores.min_class_share,

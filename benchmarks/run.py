@@ -424,7 +424,7 @@ def plot(data: dict, path: Path) -> None:
         seconds = [r["seconds"] for name in ("ours", "reference")
                    for r in data["parts"][kind].get(name, {}).get("rows", [])]
         if seconds:
-            ticks = [t for t in (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 600, 1200)
+            ticks = [t for t in (1, 2, 5, 10, 15, 30, 60, 120, 240, 600, 1200)
                      if min(seconds) / 1.6 <= t <= max(seconds) * 1.6]
             axis.set_xticks(ticks, [str(t) for t in ticks])
             axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())

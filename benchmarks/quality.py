@@ -37,9 +37,10 @@ class NotebookMissing(RuntimeError):
 # ------------------------------------------------------------------------ notebook namespaces
 
 
-def notebook_namespace(path: Path, mode: str = "demo") -> dict:
-    """Globals after the notebook's first code cell, its solution cells and its
-    `benchmark-config` cell, run in notebook order with COURSE_MODE=`mode`."""
+def notebook_namespace(path: Path, mode: str = "demo", with_config: bool = True) -> dict:
+    """Globals after the notebook's first code cell (imports, setup), its solution cells (the
+    definitions) and, `with_config`, its `benchmark-config` cell, run in notebook order with
+    COURSE_MODE=`mode`. Without the config cell it is what a test cell may rely on."""
     import nbformat
 
     shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
@@ -47,10 +48,10 @@ def notebook_namespace(path: Path, mode: str = "demo") -> dict:
         raise NotebookMissing(f"{shown} does not exist yet")
     cells = [c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
     configs = [c for c in cells if CONFIG_TAG in c.get("metadata", {}).get("tags", [])]
-    if len(configs) != 1:
+    if with_config and len(configs) != 1:
         raise NotebookMissing(f"{shown} has {len(configs)} code cells tagged "
                               f"{CONFIG_TAG!r}; the harness needs exactly one")
-    chosen = [c for i, c in enumerate(cells) if i == 0 or c is configs[0]
+    chosen = [c for i, c in enumerate(cells) if i == 0 or (with_config and c is configs[0])
               or c.get("metadata", {}).get("nbgrader", {}).get("solution")]
     namespace = {"__name__": "__main__"}
     previous = os.environ.get("COURSE_MODE")
@@ -65,7 +66,8 @@ def notebook_namespace(path: Path, mode: str = "demo") -> dict:
             os.environ.pop("COURSE_MODE", None)
         else:
             os.environ["COURSE_MODE"] = previous
-    namespace["__config_source__"] = configs[0].source
+    if with_config:
+        namespace["__config_source__"] = configs[0].source
     return namespace
 
 
@@ -92,8 +94,6 @@ def _pick(config: dict, *names: str, default=None, required: bool = True):
 
 def notebook_gan(path: Path = GAN_NOTEBOOK) -> types.SimpleNamespace:
     """The GAN notebook's demo configuration, built and compiled as its training cell does."""
-    import keras
-
     namespace = notebook_namespace(path)
     config = _config_names(namespace)
     latent_dim = int(_pick(config, "LATENT_DIM", "latent_dim"))

@@ -338,8 +338,10 @@ def _quality_section(kind: str, label: str, results: dict, settings: dict) -> li
     if kind == "gan":
         lines = [
             "## GAN: sample quality at a training-time budget", "",
-            "Ours: the GAN notebook's demo configuration (its `benchmark-config` cell and its "
-            "own `build_generator`, `build_discriminator`, `GAN`). Reference: the TensorFlow "
+            "Ours: the GAN notebook's demo configuration (its `benchmark-config` cell, with "
+            "its optimisers, and its own `build_generator`, `build_discriminator`, `GAN`), "
+            "scored like the notebook with the generator weights' moving average when its "
+            "optimiser keeps one. Reference: the TensorFlow "
             "DCGAN tutorial's published configuration, written for `benchmarks/references.py`. "
             f"Both train with `fit` on the same {images} bundled training digits scaled to "
             "[−1, 1]; training time "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import subprocess
@@ -63,12 +61,9 @@ def nbgrader(root: Path, *args: str, timeout: int = 900) -> subprocess.Completed
 
 
 def solution_namespace(assignment: str) -> dict:
-    """Globals after running, in-process, the solution notebook's first code cell (imports and
-    setup) and its solution cells (the definitions): what a test cell may rely on."""
-    cells = [c for c in read(solution_notebook(assignment)).cells if c.cell_type == "code"]
-    context = [cells[0]] + [c for c in cells[1:] if nbgrader_meta(c).get("solution")]
-    namespace = {"__name__": "__main__"}
-    with contextlib.redirect_stdout(io.StringIO()):
-        for cell in context:
-            exec(compile(cell.source, f"<{assignment}:{cell.id}>", "exec"), namespace)
-    return namespace
+    """Globals after running, in-process and in `test` mode, the solution notebook's first code
+    cell (imports and setup) and its solution cells (the definitions): what a test cell may
+    rely on."""
+    from benchmarks.quality import notebook_namespace
+
+    return notebook_namespace(solution_notebook(assignment), mode="test", with_config=False)

@@ -88,3 +88,24 @@ def test_reference_gets_ten_times_our_time_and_ratios_read_right():
     text, ratio = run._ratio({"ours": entry(40, 60), "reference": entry(200, 200)})
     assert ratio == 5.0 and text.startswith("5.00× (between 2.5× and 6.7×"), text
     assert run._ratio({"ours": entry(None, 120), "reference": entry(50, 120)})[1] is None
+
+
+def test_averaged_weights_swaps_the_average_in_and_the_training_weights_back():
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    optimizer = keras.optimizers.Adam(0.1, use_ema=True, ema_momentum=0.5)
+    for _ in range(3):
+        optimizer.apply_gradients([(keras.ops.ones_like(v), v) for v in model.trainable_variables])
+    training = [v.numpy() for v in model.trainable_variables]
+    average = [v.numpy() for v in optimizer._model_variables_moving_average]
+    assert not np.allclose(training[0], average[0]), "the average lags the weights"
+    with quality._averaged_weights(model, optimizer):
+        inside = [v.numpy() for v in model.trainable_variables]
+    for got, want in zip(inside, average):
+        np.testing.assert_allclose(got, want)
+    for got, want in zip((v.numpy() for v in model.trainable_variables), training):
+        np.testing.assert_array_equal(got, want)
+    with quality._averaged_weights(model, None):  # no averaging optimiser: nothing changes
+        np.testing.assert_array_equal(model.trainable_variables[0].numpy(), training[0])

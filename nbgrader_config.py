@@ -21,6 +21,9 @@ c.CourseDirectory.db_url = "sqlite:///" + str(
 # Student stubs: a clear failure instead of a silent `pass`, so an untouched task scores 0.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# Hidden tests (probes and verdicts, see grading/verdicts.py) stay with the instructor.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            "hidden_tests.py"]
 
 
 def _grading_module():

@@ -1,11 +1,27 @@
-"""Helpers shared by the course notebooks: runtime set-up, datasets, plotting, checks."""
+"""Helpers shared by the course notebooks: runtime set-up, datasets, plotting, checks.
 
+Submodules load on first use (`common.checks` needs only NumPy; `common.plotting` loads Keras),
+so a program that needs one helper does not pay for TensorFlow."""
+
+import importlib
 import os
 
 # Quiet TensorFlow's C++ start-up chatter unless the user asked for it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from common import checks, datasets, metrics, plotting, runtime  # noqa: E402
-from common.runtime import budget, mode, setup  # noqa: E402
+_SUBMODULES = ("checks", "datasets", "metrics", "modes", "plotting", "runtime")
+_FROM_RUNTIME = ("budget", "mode", "setup")
 
-__all__ = ["budget", "checks", "datasets", "metrics", "mode", "plotting", "runtime", "setup"]
+__all__ = [*_FROM_RUNTIME, *_SUBMODULES]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"common.{name}")
+    if name in _FROM_RUNTIME:
+        return getattr(importlib.import_module("common.runtime"), name)
+    raise AttributeError(f"module 'common' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import runtime
+from common import modes
 
 SOURCES = ("auto", "bundled", "keras")
 DOWNLOAD_TIMEOUT_SECONDS = 10
@@ -32,7 +32,7 @@ def data_dir() -> Path:
 
 def describe_source() -> str:
     """One phrase saying where `source="auto"` will load data from."""
-    if runtime.offline():
+    if modes.offline():
         return "bundled subsets (offline)"
     return "Keras full datasets if cached or downloadable, else bundled subsets"
 
@@ -97,7 +97,7 @@ def _load(name: str, source: str):
     if source not in SOURCES:
         raise ValueError(f"source={source!r} is not one of {', '.join(SOURCES)}.")
     note = ""
-    if source == "keras" or (source == "auto" and not runtime.offline()
+    if source == "keras" or (source == "auto" and not modes.offline()
                              and name not in _failed_downloads):
         try:
             raw, used = _load_keras(name), f"Keras full {name}"
@@ -112,7 +112,7 @@ def _load(name: str, source: str):
     else:
         raw, used = _load_bundled(name), f"bundled {name} subset"
         if source == "auto":
-            note = " (offline)" if runtime.offline() else " (download failed earlier)"
+            note = " (offline)" if modes.offline() else " (download failed earlier)"
     (x_train, y_train), (x_test, y_test) = raw
     print(f"{name}: {used}{note}, {len(x_train):,} train / {len(x_test):,} test images")
     return _prepare(x_train, y_train), _prepare(x_test, y_test)

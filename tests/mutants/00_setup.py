@@ -70,3 +70,9 @@ def class_counts(labels, num_classes=10):
 """,
     },
 }
+
+# Mutants that pass the visible checks and only the hidden tests (the verdict) catch.
+HIDDEN_ONLY = {
+    "test_normalize_images": {"always appends a channel axis"},
+    "test_class_counts": {"ignores num_classes", "bincount without minlength"},
+}

@@ -110,7 +110,8 @@ def decide(verdict, got: Probed | None, ref: Probed) -> str:
     except AssertionError as error:
         return f"hidden tests: {error}"
     except Exception as error:  # a verdict on malformed data: a failure, not a grader crash
-        return f"hidden tests: your answer gave data the tests cannot use ({type(error).__name__}: {error})"
+        return (f"hidden tests: your answer gave data the tests cannot use "
+                f"({type(error).__name__}: {error})")
     return ""
 
 

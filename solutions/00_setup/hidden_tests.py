@@ -37,11 +37,13 @@ def verdict_test_normalize_images(got, ref):
 def probe_test_class_counts(answers):
     class_counts = answers["class_counts"]
     labels = np.random.default_rng(1).integers(0, 10, size=1000)
-    return {"class_counts([0, 2, 2, 9, 9, 9])": lambda: class_counts(np.array([0, 2, 2, 9, 9, 9])),
-            "class_counts([1, 1], num_classes=3)":
-                lambda: class_counts(np.array([1, 1]), num_classes=3),
-            "class_counts of 1,000 random labels": lambda: class_counts(labels),
-            "class_counts([4], num_classes=12)": lambda: class_counts(np.array([4]), num_classes=12)}
+    return {
+        "class_counts([0, 2, 2, 9, 9, 9])": lambda: class_counts(np.array([0, 2, 2, 9, 9, 9])),
+        "class_counts([1, 1], num_classes=3)": lambda: class_counts(np.array([1, 1]),
+                                                                    num_classes=3),
+        "class_counts of 1,000 random labels": lambda: class_counts(labels),
+        "class_counts([4], num_classes=12)": lambda: class_counts(np.array([4]), num_classes=12),
+    }
 
 
 def verdict_test_class_counts(got, ref):

@@ -1,5 +1,5 @@
 """Wall time of every solution notebook per mode (nbclient, a fresh kernel each), and autograde
-seconds per submission when a class is graded with `common.grading` (throwaway courses)."""
+seconds per submission when a class is graded with `grading` (throwaway courses)."""
 
 from __future__ import annotations
 
@@ -66,10 +66,10 @@ def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...]
                          ) -> dict:
     """Grade a class of `class_size` complete submissions (copies of the solution notebook, so
     every cell runs: the slowest honest case) with the instructor's command,
-    `common.grading` collect then autograde, once per entry of `jobs` (students graded at
+    `python -m grading` collect then autograde, once per entry of `jobs` (students graded at
     once), each in a fresh throwaway course. Seconds per submission are wall time over the
     class (nbgrader's start-up included; releasing the assignment excluded)."""
-    from common import grading
+    from grading import collect, parallel
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,10 +78,10 @@ def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...]
         solution = course.solution_notebook(assignment)
         for number in range(1, class_size + 1):
             shutil.copyfile(solution, submissions / f"student{number:02d}.ipynb")
-        for parallel in jobs:
-            root = Path(tmp) / f"course-jobs{parallel}"
-            grading.collect(submissions, assignment, root)
-            runs = grading.autograde(root, assignment, jobs=parallel)
+        for parallel_jobs in jobs:
+            root = Path(tmp) / f"course-jobs{parallel_jobs}"
+            collect.collect(submissions, assignment, root)
+            runs = parallel.autograde(root, assignment, jobs=parallel_jobs)
             timing = json.loads((root / "logs" / assignment / "autograde.json").read_text())
             rows.append({"assignment": assignment, "jobs": timing["jobs"],
                          "students": timing["students"], "wall_seconds": timing["wall_seconds"],

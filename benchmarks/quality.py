@@ -11,9 +11,7 @@ them, then builds and compiles the models the way the notebook's training cell d
 from __future__ import annotations
 
 import contextlib
-import io
 import math
-import os
 import time
 import types
 from collections.abc import Callable
@@ -43,6 +41,8 @@ def notebook_namespace(path: Path, mode: str = "demo", with_config: bool = True)
     COURSE_MODE=`mode`. Without the config cell it is what a test cell may rely on."""
     import nbformat
 
+    from grading.references import definitions
+
     shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
     if not path.exists():
         raise NotebookMissing(f"{shown} does not exist yet")
@@ -51,21 +51,7 @@ def notebook_namespace(path: Path, mode: str = "demo", with_config: bool = True)
     if with_config and len(configs) != 1:
         raise NotebookMissing(f"{shown} has {len(configs)} code cells tagged "
                               f"{CONFIG_TAG!r}; the harness needs exactly one")
-    chosen = [c for i, c in enumerate(cells) if i == 0 or (with_config and c is configs[0])
-              or c.get("metadata", {}).get("nbgrader", {}).get("solution")]
-    namespace = {"__name__": "__main__"}
-    previous = os.environ.get("COURSE_MODE")
-    os.environ["COURSE_MODE"] = mode
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            for cell in chosen:
-                exec(compile(cell.source, f"<{path.name}:{cell.get('id', '?')}>", "exec"),
-                     namespace)
-    finally:
-        if previous is None:
-            os.environ.pop("COURSE_MODE", None)
-        else:
-            os.environ["COURSE_MODE"] = previous
+    namespace = definitions(path, mode, also=lambda cell: with_config and cell == configs[0])
     if with_config:
         namespace["__config_source__"] = configs[0].source
     return namespace

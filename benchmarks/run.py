@@ -261,7 +261,7 @@ def report(data: dict, settings: dict) -> str:
     if "autograde" in parts:
         lines += ["## Autograde", "",
                   "A class of complete submissions (copies of the solution notebook, so every "
-                  "cell runs) graded with the instructor's commands, `python -m common.grading "
+                  "cell runs) graded with the instructor's commands, `python -m grading "
                   "collect` then `autograde --jobs N`, in a throwaway course (`COURSE_MODE=test`, "
                   "offline). Seconds per submission = the class's wall time / its size, "
                   "nbgrader's start-up included; CPU = nbgrader and kernel CPU seconds per "

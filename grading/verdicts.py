@@ -61,7 +61,7 @@ def load_record(path: Path, test_id: str, reference: bool = False) -> Probed | N
     """A record written by probe_runtime.save, read without pickle; None when the file is
     missing, too large, or not a record (the student's kernel wrote it, so trust nothing)."""
     try:
-        if not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
             return None
         with zipfile.ZipFile(path) as archive:  # refuse archives that unpack to too much
             if sum(i.file_size for i in archive.infolist()) > 4 * MAX_RECORD_BYTES:
@@ -78,6 +78,9 @@ def load_record(path: Path, test_id: str, reference: bool = False) -> Probed | N
 
 
 def load_records(folder: Path, test_ids, reference: bool = False) -> dict[str, Probed | None]:
+    """{test id: record or None} from folder/<test id>.npz (a folder the kernel could write)."""
+    if folder.is_symlink() or not folder.is_dir():
+        return dict.fromkeys(test_ids)
     return {t: load_record(folder / f"{t}.npz", t, reference) for t in test_ids}
 
 

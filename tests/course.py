@@ -64,6 +64,6 @@ def solution_namespace(assignment: str) -> dict:
     """Globals after running, in-process and in `test` mode, the solution notebook's first code
     cell (imports and setup) and its solution cells (the definitions): what a test cell may
     rely on."""
-    from benchmarks.quality import notebook_namespace
+    from grading.references import definitions
 
-    return notebook_namespace(solution_notebook(assignment), mode="test", with_config=False)
+    return definitions(solution_notebook(assignment), mode="test")

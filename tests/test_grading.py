@@ -1,9 +1,9 @@
-"""The instructor workflow (common.grading on nbgrader) on hostile and broken submissions.
+"""The instructor workflow (`python -m grading` on nbgrader) on hostile and broken submissions.
 
 For each assignment under test, tests/fixtures/grading/hostile.py derives a class of fixtures
 from the assignment's own exercise and solution notebooks (a correct student, an untouched
 exercise, a control that skips one task, and one notebook per hostile or broken case). The
-whole class is graded by ONE `python -m common.grading run` (parallel, per-cell timeout, memory
+whole class is graded by ONE `python -m grading run` (parallel, per-cell timeout, memory
 limit), then each test checks one promise of issue 8 against the gradebook, grades.csv, the
 autograded notebooks, the feedback HTML and the class report.
 
@@ -30,7 +30,7 @@ import course
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
 import hostile  # noqa: E402
 
-from common import grading  # noqa: E402
+from grading import collect, course_folder, execute, report  # noqa: E402
 
 TIMEOUT = 30  # per-cell seconds while grading the fixtures (legit cells need a few)
 SECOND_CHOICES = ("03_elbo", "01_autoencoders", "02_vae", "04_gan")
@@ -68,7 +68,7 @@ class Graded:
                  if others else None)
         self.facts = hostile.build(assignment, self.folder, other)
         self.before = _digests(self.folder)
-        command = [sys.executable, "-m", "common.grading", "run", assignment, str(self.folder),
+        command = [sys.executable, "-m", "grading", "run", assignment, str(self.folder),
                    "--course", str(self.course), "--jobs", "2", "--timeout", str(TIMEOUT)]
         self.result = subprocess.run(command, capture_output=True, text=True, timeout=1500,
                                      cwd=course.REPO)
@@ -114,7 +114,7 @@ def graded(request, tmp_path_factory) -> Graded:
 
 
 def test_cli_help():
-    result = subprocess.run([sys.executable, "-m", "common.grading", "--help"],
+    result = subprocess.run([sys.executable, "-m", "grading", "--help"],
                             capture_output=True, text=True, cwd=course.REPO, timeout=300)
     assert result.returncode == 0
     for command in ("release", "collect", "autograde", "export", "feedback", "report", "run"):

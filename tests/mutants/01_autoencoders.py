@@ -476,3 +476,9 @@ VARIANTS = {
     "test_interpolate": INTERPOLATE_VARIANTS,
     "test_probe_accuracy": PROBE_VARIANTS,
 }
+
+# Mutants that pass the visible checks and only the hidden tests (the verdict) catch.
+HIDDEN_ONLY = {
+    "test_build_dense_autoencoder": {"frozen encoder"},
+    "test_add_noise": {"uniform noise with the right spread"},
+}

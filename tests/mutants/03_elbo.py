@@ -40,6 +40,12 @@ def log_normal_pdf(x, mean, log_var):
     x, mean, log_var = (tf.cast(v, tf.float32) for v in (x, mean, log_var))
     return -0.5 * tf.reduce_sum(np.log(2 * np.pi) + log_var + tf.square(x - mean) / tf.exp(log_var))
 """,
+        "absolute error instead of squared error": """
+def log_normal_pdf(x, mean, log_var):
+    x, mean, log_var = (tf.cast(v, tf.float32) for v in (x, mean, log_var))
+    return -0.5 * tf.reduce_sum(np.log(2 * np.pi) + log_var + tf.abs(x - mean) / tf.exp(log_var),
+                                axis=-1)
+""",
     },
     "test_kl_diagonal_gaussians": {
         "p and q swapped": """
@@ -79,6 +85,16 @@ def kl_diagonal_gaussians(mean_q, log_var_q, mean_p, log_var_p):
         tf.cast(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
     ratio = (tf.exp(log_var_q) + tf.square(mean_q - mean_p)) / tf.exp(log_var_p)
     return 0.5 * tf.reduce_sum(log_var_q - log_var_p + ratio - 1.0, axis=-1)
+""",
+        "matrix form, each term summed on its own (fails for Python-float p)": """
+def kl_diagonal_gaussians(mean_q, log_var_q, mean_p, log_var_p):
+    mean_q, log_var_q, mean_p, log_var_p = (
+        tf.cast(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
+    k = tf.cast(tf.shape(mean_q)[-1], tf.float32)
+    trace = tf.reduce_sum(tf.exp(log_var_q - log_var_p), axis=-1)
+    quadratic = tf.reduce_sum(tf.square(mean_q - mean_p) * tf.exp(-log_var_p), axis=-1)
+    log_det = tf.reduce_sum(log_var_p, axis=-1) - tf.reduce_sum(log_var_q, axis=-1)
+    return 0.5 * (trace + quadratic - k + log_det)
 """,
     },
     "test_monte_carlo_kl": {
@@ -130,6 +146,14 @@ def monte_carlo_kl(mean_q, log_var_q, mean_p, log_var_p, num_samples, seed):
     return tf.reduce_mean(log_normal_pdf(z, mean_q, log_var_q)
                           - log_normal_pdf(z, mean_p, log_var_p), axis=0)
 """,
+        "squeezes the samples axis (fails for one sample)": """
+def monte_carlo_kl(mean_q, log_var_q, mean_p, log_var_p, num_samples, seed):
+    mean_q, log_var_q = tf.cast(mean_q, tf.float32), tf.cast(log_var_q, tf.float32)
+    shape = tf.concat([[num_samples], tf.shape(mean_q)], axis=0)
+    z = mean_q + tf.exp(0.5 * log_var_q) * tf.random.stateless_normal(shape, seed=(seed, 0))
+    log_ratio = log_normal_pdf(z, mean_q, log_var_q) - log_normal_pdf(z, mean_p, log_var_p)
+    return tf.reduce_mean(tf.squeeze(log_ratio), axis=0)
+""",
     },
     "test_exact_log_marginal": {
         "covariance sigma^2 I only (W W^T forgotten)": """
@@ -167,6 +191,17 @@ def exact_log_marginal(x, W, b, sigma):
     centred = tf.transpose(x - b)
     quadratic = tf.reduce_sum(centred * tf.linalg.solve(covariance, centred), axis=0)
     return -0.5 * (tf.linalg.slogdet(covariance)[1] + quadratic)
+""",
+        "relies on orthogonal columns of W (wrong for a general W)": """
+def exact_log_marginal(x, W, b, sigma):
+    x, W, b = (tf.cast(v, tf.float32) for v in (x, W, b))
+    data_dim, latent_dim = W.shape
+    lengths = tf.reduce_sum(tf.square(W), axis=0) + sigma**2  # |w_j|^2 + sigma^2
+    log_det = (data_dim - latent_dim) * np.log(sigma**2) + tf.reduce_sum(tf.math.log(lengths))
+    centred = x - b
+    quadratic = (tf.reduce_sum(tf.square(centred), axis=-1)
+                 - tf.reduce_sum(tf.square(tf.matmul(centred, W)) / lengths, axis=-1)) / sigma**2
+    return -0.5 * (data_dim * np.log(2 * np.pi) + log_det + quadratic)
 """,
     },
     "test_exact_posterior": {
@@ -343,6 +378,12 @@ def iwae_bound(log_weights):
 def iwae_bound(log_weights):
     return tf.reduce_max(tf.cast(log_weights, tf.float32), axis=0)
 """,
+        "shifts by the first log-weight, not the maximum": """
+def iwae_bound(log_weights):
+    log_weights = tf.cast(log_weights, tf.float32)
+    shift = log_weights[0]
+    return shift + tf.math.log(tf.reduce_mean(tf.exp(log_weights - shift), axis=0))
+""",
     },
 }
 
@@ -485,4 +526,14 @@ def iwae_bound(log_weights):
     return peak + tf.math.log(tf.reduce_mean(tf.exp(log_weights - peak), axis=0))
 """,
     },
+}
+
+# The mutants above that pass every visible check: only the hidden tests' verdicts catch them.
+HIDDEN_ONLY = {
+    "test_log_normal_pdf": {"absolute error instead of squared error"},
+    "test_kl_diagonal_gaussians": {
+        "matrix form, each term summed on its own (fails for Python-float p)"},
+    "test_monte_carlo_kl": {"squeezes the samples axis (fails for one sample)"},
+    "test_exact_log_marginal": {"relies on orthogonal columns of W (wrong for a general W)"},
+    "test_iwae_bound": {"shifts by the first log-weight, not the maximum"},
 }

@@ -1,0 +1,341 @@
+"""The grading course folder and nbgrader's own commands in it: prepare, release, export,
+feedback, and the integrity checks that guard the gradebook.
+
+The course folder (default ~/.local/share/genmodels-course/grading, or --course DIR) lives
+outside the repository and is private to the instructor (0700; the gradebook 0600). Its layout:
+nbgrader_config.py, gradebook.db, solutions/ (the source), exercises/ (the release),
+submitted/, autograded/, feedback/, grades.csv, reports/<assignment>/, logs/, collected/, and
+.grading/ (reference records and the integrity seal)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from grading.execute import KERNEL_ENV
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_COURSE = Path.home() / ".local" / "share" / "genmodels-course" / "grading"
+
+
+def nbgrader_env() -> dict[str, str]:
+    env = dict(os.environ, **KERNEL_ENV)
+    # nbgrader runs `alembic` from PATH to create a gradebook: use this environment's.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def run_nbgrader(course: Path, *args: str, check: bool = True,
+                 log: Path | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "nbgrader", *args]
+    result = subprocess.run(command, cwd=course, env=nbgrader_env(), capture_output=True,
+                            text=True)
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(result.stdout + result.stderr)
+    if check and result.returncode != 0:
+        raise SystemExit(f"nbgrader {' '.join(args)} failed (exit {result.returncode}):\n"
+                         f"{result.stderr[-3000:]}")
+    return result
+
+
+def source_dir() -> Path:
+    return REPO / "solutions"
+
+
+def assignments() -> list[str]:
+    return sorted(p.name for p in source_dir().iterdir()
+                  if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def check_assignment(assignment: str) -> None:
+    if assignment not in assignments():
+        raise SystemExit(f"unknown assignment {assignment!r}; choose one of "
+                         f"{', '.join(assignments())}")
+
+
+def notebook_name(assignment: str) -> str:
+    names = sorted(p.name for p in (source_dir() / assignment).glob("*.ipynb"))
+    if len(names) != 1:
+        raise SystemExit(f"{assignment}: expected one notebook in solutions/, found {names}")
+    return names[0]
+
+
+def source_notebook(assignment: str) -> Path:
+    return source_dir() / assignment / notebook_name(assignment)
+
+
+def db_url(course: Path) -> str:
+    return "sqlite:///" + str(course / "gradebook.db")
+
+
+def digest_tree(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def prepare_course(course: Path, assignment: str) -> Path:
+    """A course folder with this repository's config and the assignment's current source,
+    registered in the course gradebook (nbgrader generate_assignment). Returns the course."""
+    course = course.expanduser().resolve()
+    if REPO in (course, *course.parents):
+        raise SystemExit(f"the grading course {course} is inside the repository; choose a "
+                         "folder outside it (--course)")
+    os.umask(0o077)  # everything the grader writes is the instructor's alone
+    course.mkdir(parents=True, exist_ok=True)
+    course.chmod(0o700)
+    config = (REPO / "nbgrader_config.py").read_text()
+    config += ("\n# ---- added by `python -m grading` for this course folder ----\n"
+               f"c.CourseDirectory.root = {str(course)!r}\n"
+               f"c.CourseDirectory.db_url = {db_url(course)!r}\n")
+    (course / "nbgrader_config.py").write_text(config)
+    source = source_dir() / assignment
+    target = course / "solutions" / assignment
+    stamp = course / ".sources" / f"{assignment}.sha256"
+    digest = digest_tree(source)
+    if not target.exists() or not stamp.exists() or stamp.read_text() != digest:
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        run_nbgrader(course, "generate_assignment", assignment, "--force",
+                     log=course / "logs" / assignment / "generate_assignment.log")
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+        name = notebook_name(assignment)
+        released = REPO / "exercises" / assignment / name
+        generated = course / "exercises" / assignment / name
+        if released.exists() and (nbformat.read(str(released), 4).cells
+                                  != nbformat.read(str(generated), 4).cells):
+            print(f"warning: exercises/{assignment}/{name} differs from what solutions/ "
+                  "generates now; students may hold an older copy (run `python -m "
+                  f"grading release {assignment}` and commit).", file=sys.stderr)
+    gradebook = course / "gradebook.db"
+    if gradebook.exists():
+        gradebook.chmod(0o600)
+    return course
+
+
+
+
+def record_status(course: Path, assignment: str, statuses: dict[str, tuple[str, str]]) -> None:
+    """Remember, per student, whether the last autograde graded them, and why not."""
+    path = status_path(course, assignment)
+    known = json.loads(path.read_text()) if path.exists() else {}
+    known.update({s: {"status": status, "reason": reason}
+                  for s, (status, reason) in statuses.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=1))
+
+
+def status_path(course: Path, assignment: str) -> Path:
+    return course / ".grading" / "status" / f"{assignment}.json"
+
+
+def not_graded(course: Path, assignment: str) -> dict[str, str]:
+    """{student: why not graded}: rejected at collection, or stopped or failed in autograde."""
+    path = status_path(course, assignment)
+    known = json.loads(path.read_text()) if path.exists() else {}
+    found = {s: v["reason"] for s, v in known.items() if v["status"] != "graded"}
+    manifest = course / "collected" / f"{assignment}.json"
+    for entry in json.loads(manifest.read_text()) if manifest.exists() else []:
+        if entry["status"] == "rejected":
+            found[entry["student"]] = f"rejected at collection: {entry['reason']}"
+        elif entry["student"] not in known:
+            found[entry["student"]] = "collected but not autograded yet"
+    return found
+
+
+def export(course: Path, to: Path | None = None) -> Path:
+    """nbgrader export: one CSV row per student and assignment (0 for no gradable submission),
+    after checking the gradebook and course are as the instructor's commands left them."""
+    course = course.expanduser().resolve()
+    problems = verify(course)
+    if problems:
+        raise SystemExit("export stopped: the course changed in ways no grading step or "
+                         "formgrader session made:\n" + "\n".join(f"  - {p}" for p in problems)
+                         + "\nInvestigate (a submission may have escaped the sandbox, e.g. "
+                         "graded with --unsandboxed). If every change is yours, run `python -m "
+                         f"grading seal --course {course}` and export again.")
+    target = (to or course / "grades.csv").expanduser().resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    run_nbgrader(course, "export", f"--to={target}")
+    _mark_not_graded(target, course)
+    return target
+
+
+def _mark_not_graded(grades: Path, course: Path) -> None:
+    """Add `graded` and `not_graded_reason` columns to nbgrader's grades.csv; a student who was
+    not graded gets no score (nbgrader writes 0) and the reason."""
+    import csv
+
+    with open(grades, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return
+    reasons = {}
+    for assignment in {row["assignment"] for row in rows}:
+        reasons.update({(assignment, s): r for s, r in not_graded(course, assignment).items()})
+    fields = [*rows[0].keys(), "graded", "not_graded_reason"]
+    for row in rows:
+        reason = reasons.get((row["assignment"], row["student_id"]), "")
+        row["graded"] = "no" if reason else "yes"
+        row["not_graded_reason"] = reason
+        if reason:
+            for key in ("score", "raw_score", "late_submission_penalty"):
+                if key in row:
+                    row[key] = ""
+    with open(grades, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def feedback(course: Path, assignment: str) -> Path:
+    """nbgrader generate_feedback: course/feedback/<student>/<assignment>/<notebook>.html."""
+    course = course.expanduser().resolve()
+    run_nbgrader(course, "generate_feedback", assignment, "--force",
+                 log=course / "logs" / assignment / "generate_feedback.log")
+    return course / "feedback"
+
+
+
+def release(assignment_ids: list[str], db: str | None = None) -> None:
+    """nbgrader generate_assignment --force in the repository: solutions/ -> exercises/."""
+    for assignment in assignment_ids or assignments():
+        check_assignment(assignment)
+        args = ["generate_assignment", assignment, "--force"] + ([f"--db={db}"] if db else [])
+        run_nbgrader(REPO, *args)
+        print(f"released exercises/{assignment}/ (commit it with solutions/{assignment}/)")
+
+
+def warm_references(course: Path, assignment: str) -> None:
+    """Compute the hidden tests' reference records once, before parallel graders need them."""
+    from grading import references, verdicts
+
+    folder = course / "solutions" / assignment
+    source = verdicts.hidden_tests_source(folder)
+    if source:
+        references.records(folder / notebook_name(assignment), source, course, assignment,
+                           list(verdicts.load_verdicts(source)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Integrity: what only the instructor's own commands may change
+# ---------------------------------------------------------------------------------------------
+
+SEAL = Path(".grading") / "seal.json"
+VIOLATIONS = Path(".grading") / "violations.json"
+
+
+def common_folder() -> Path:
+    import importlib.util
+
+    return Path(list(importlib.util.find_spec("common").submodule_search_locations)[0])
+
+
+def gradebook_state(course: Path) -> dict:
+    """Digests of the course config and the installed `common/`, the gradebook's schema objects,
+    and every manual score and extra credit it holds."""
+    state = {"config": sha256(course / "nbgrader_config.py"),
+             "common": digest_tree(common_folder()), "objects": [], "manual": {}}
+    path = course / "gradebook.db"
+    if path.exists():
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+            state["objects"] = sorted([kind, name] for kind, name in db.execute(
+                "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
+            for table in ("grade", "comment"):
+                columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
+                wanted = [c for c in ("manual_score", "extra_credit", "manual_comment")
+                          if c in columns]
+                if wanted:
+                    for row in db.execute(f"SELECT id, {', '.join(wanted)} FROM {table}"):
+                        state["manual"][f"{table}:{row[0]}"] = list(row[1:])
+    return state
+
+
+def seal(course: Path) -> None:
+    """Record the current state as the instructor's (after our own steps and the formgrader)."""
+    path = course / SEAL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(gradebook_state(course)))
+    path.chmod(0o600)
+
+
+def differences(course: Path) -> list[str]:
+    """How the course differs from its seal, in words ([] when it does not, or has no seal)."""
+    path = course / SEAL
+    if not path.exists():
+        return []
+    sealed, now = json.loads(path.read_text()), gradebook_state(course)
+    problems = []
+    if now["config"] != sealed["config"]:
+        problems.append("the course's nbgrader_config.py changed (it runs in every nbgrader "
+                        "command): compare it with the repository's")
+    if now["common"] != sealed["common"]:
+        problems.append(f"the installed `common/` package changed ({common_folder()}): "
+                        "restore it with git")
+    added = [f"{kind} {name}" for kind, name in now["objects"]
+             if [kind, name] not in sealed["objects"]]
+    unexpected = [f"{kind} {name}" for kind, name in now["objects"]
+                  if kind in ("trigger", "view")]
+    for item in sorted(set(added) | set(unexpected)):
+        problems.append(f"the gradebook holds a {item} that nbgrader did not create")
+    for key, values in now["manual"].items():
+        before = sealed["manual"].get(key)
+        if (before is None and any(v is not None for v in values)) or (
+                before is not None and before != values):
+            problems.append(f"manual score, extra credit or comment {key} changed outside "
+                            f"`python -m grading formgrader`: {before} -> {values}")
+    return problems
+
+
+def record_differences(course: Path, when: str) -> list[str]:
+    """Keep any differences from the seal (they survive later seals) and return them."""
+    found = differences(course)
+    if found:
+        path = course / VIOLATIONS
+        kept = json.loads(path.read_text()) if path.exists() else []
+        kept += [f"{when}: {problem}" for problem in found]
+        path.write_text(json.dumps(kept, indent=1))
+        path.chmod(0o600)
+    return found
+
+
+def verify(course: Path) -> list[str]:
+    """Everything that stops an export: differences now, and those recorded earlier."""
+    path = course / VIOLATIONS
+    earlier = json.loads(path.read_text()) if path.exists() else []
+    return earlier + differences(course)
+
+
+def formgrader(course: Path, port: int) -> None:
+    """nbgrader's formgrader (a Jupyter server) in the course; seal its changes when it ends."""
+    record_differences(course, "before the formgrader session")
+    command = [sys.executable, "-m", "nbgrader", "formgrader", f"--port={port}", "--no-browser"]
+    print(f"formgrader on http://localhost:{port}/formgrader (Ctrl-C to end and seal)")
+    try:
+        subprocess.run(command, cwd=course, env=nbgrader_env())
+    except KeyboardInterrupt:
+        pass
+    seal(course)
+
+
+def accept(course: Path) -> None:
+    """The instructor checked the differences: forget them and seal the current state."""
+    (course / VIOLATIONS).unlink(missing_ok=True)
+    seal(course)

@@ -1,0 +1,411 @@
+"""nbgrader extensions that nbgrader_config.py switches on, for `python -m grading` and plain
+`nbgrader autograde` alike.
+
+- GradingKernelManager starts each kernel in the sandbox (grading.sandbox) with an address-space
+  limit (RLIMIT_AS), no core dumps, and COURSE_MODE=test, COURSE_OFFLINE=1, MPLBACKEND=Agg.
+- GradingExecute (nbgrader's Execute) survives a kernel that dies (os._exit, segfault, memory)
+  or a cell that cannot be interrupted: it records the error in that cell, starts a new kernel,
+  silently re-runs the earlier cells, and goes on, so the student's other tasks are still
+  graded. After the last cell it runs the hidden tests' probes in the same kernel (outputs
+  discarded), then, once the kernel is gone, decides each test cell's verdict here, outside the
+  student's interpreter (grading.verdicts): a test cell keeps its points only if it passed in
+  the notebook and its verdict passed. Outputs are capped in bytes, per cell and per notebook.
+- GradingOverwriteCells restores deleted test cells more robustly than nbgrader 0.9.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute, OverwriteCells
+from traitlets import Bool, Dict, Integer, Unicode
+
+from grading import probe_runtime, sandbox, verdicts
+
+DEFAULT_MEMORY_MB = 4096  # per kernel; the test suite autogrades every assignment within it
+KERNEL_ENV = {  # every autograded kernel runs in test mode, offline, headless
+    "COURSE_MODE": "test",
+    "COURSE_OFFLINE": "1",
+    "MPLBACKEND": "Agg",  # figures are made but never rendered: faster, and no display needed
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "MALLOC_ARENA_MAX": "2",  # fewer glibc arenas: less reserved address space per thread
+}
+FILE_SIZE_LIMIT = 1 << 30  # bytes per file the kernel writes (RLIMIT_FSIZE)
+
+# Runs as `python -c _LAUNCHER LIMIT ENV_JSON kernel-command...`: set limits, then exec the kernel.
+_LAUNCHER = """\
+import json, os, sys
+limit, env = int(sys.argv[1]), json.loads(sys.argv[2])
+os.environ.update(env)
+os.environ.pop("JPY_PARENT_PID", None)  # the kernel would watch a PID it cannot see, and exit
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+except (ImportError, ValueError, OSError) as error:
+    print(f"grading kernel: could not set the limits: {error}", file=sys.stderr)
+os.execvp(sys.argv[3], sys.argv[3:])
+""".replace("FILE_SIZE_LIMIT", str(FILE_SIZE_LIMIT))
+
+
+class GradingKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start sandboxed, with limits and the grading environment.
+    The grader sets `workdir` (see sandbox.make_workdir) before starting the kernel."""
+
+    memory_limit_mb = Integer(DEFAULT_MEMORY_MB,
+                              help="Address-space limit of the kernel in MiB (0: none).").tag(
+        config=True)
+    kernel_env = Dict(help="Environment variables set in the kernel.").tag(config=True)
+    sandboxed = Bool(True, help="Run the kernel in the bubblewrap sandbox.").tag(config=True)
+    workdir = Unicode("", help="The kernel's private working folder.")
+
+    def use_workdir(self, workdir: Path) -> None:
+        self.workdir = str(workdir)
+        if self.sandboxed:  # Unix sockets in the shared folder: the sandbox has no network
+            self.transport = "ipc"
+            self.ip = str(workdir / "kernel")
+            self.connection_file = str(workdir / "kernel.json")
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None and self.sandboxed:
+            spec.interrupt_mode = "message"  # the grader cannot signal into the PID namespace
+        return spec
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        launch = [sys.executable, "-c", _LAUNCHER, str(self.memory_limit_mb * 2**20),
+                  json.dumps(self.kernel_env), *command]
+        if not self.sandboxed:
+            return launch
+        workdir = Path(self.workdir)
+        return sandbox.command(workdir, launch, sandbox.base_env(workdir))
+
+
+def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
+                                  traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+
+
+def _error_names(cell) -> list[str]:
+    return [o.get("ename", "") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def _output_bytes(output) -> int:
+    return len(json.dumps(output, ensure_ascii=False).encode())
+
+
+def cut_outputs(outputs: list, budget: int) -> tuple[list, int]:
+    """(outputs that fit in `budget` bytes, bytes used); a stream or error text that does not
+    fit is cut, and a note says so."""
+    kept, used = [], 0
+    for output in outputs:
+        size = _output_bytes(output)
+        if used + size <= budget:
+            kept.append(output)
+            used += size
+            continue
+        room = budget - used - 200
+        if output.get("output_type") == "stream" and room > 0:
+            output = copy.deepcopy(output)
+            output["text"] = output["text"].encode()[:room].decode(errors="ignore")
+            kept.append(output)
+        kept.append(nbformat.v4.new_output(
+            "stream", name="stderr",
+            text=f"\n[grader: output cut here; a cell may keep {budget:,} bytes of output]\n"))
+        return kept, budget
+    return kept, used
+
+
+_FORGET_LAST_ERROR = """\
+import sys as _grading_sys
+for _grading_name in ("last_type", "last_value", "last_traceback", "last_exc"):
+    setattr(_grading_sys, _grading_name, None)
+del _grading_sys, _grading_name
+"""
+
+
+def _probe_program(source: str, out_dir: Path) -> str:
+    """Kernel code that runs the probes of `source` against the student's globals, with the
+    runtime in a namespace of its own (the student's names are not touched)."""
+    runtime = Path(probe_runtime.__file__).read_text()
+    return (f"(lambda _g: (exec(compile({runtime!r}, '<grading>', 'exec'), _g), "
+            f"_g['run']({source!r}, globals(), {str(out_dir)!r})))"
+            "({'__name__': '__grading__'})\n")
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute, sandboxed, with kernel-death recovery, byte limits on outputs and
+    hidden-test verdicts decided outside the kernel (see the module docstring)."""
+
+    memory_limit_mb = Integer(DEFAULT_MEMORY_MB,
+                              help="Address-space limit per kernel in MiB (0: none).").tag(
+        config=True)
+    max_kernel_restarts = Integer(3, help="Kernel restarts per notebook before giving up.").tag(
+        config=True)
+    kernel_threads = Integer(0, help="Threads per kernel for TensorFlow/BLAS (0: their "
+                                     "default); set when grading in parallel.").tag(config=True)
+    kernel_env = Dict(help="Extra environment variables for the kernel.").tag(config=True)
+    sandboxed = Bool(True, help="Run every kernel in the bubblewrap sandbox. Turn off only for "
+                                "code you trust: without it a submission runs with your "
+                                "powers.").tag(config=True)
+    cell_output_bytes = Integer(256 * 1024, help="Output bytes kept per cell.").tag(config=True)
+    notebook_output_bytes = Integer(2 * 2**20, help="Output bytes kept per notebook.").tag(
+        config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", GradingKernelManager)
+        super().__init__(*args, **kwargs)
+        self.shutdown_kernel = "immediate"  # a graded kernel holds nothing worth a clean exit
+
+    def _grading_env(self) -> dict[str, str]:
+        env = dict(KERNEL_ENV)
+        if self.kernel_threads > 0:
+            threads = str(self.kernel_threads)
+            env.update(OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
+                       MKL_NUM_THREADS=threads, TF_NUM_INTRAOP_THREADS=threads,
+                       TF_NUM_INTEROP_THREADS=threads)
+        env.update(self.kernel_env)
+        return env
+
+    def create_kernel_manager(self):
+        manager = super().create_kernel_manager()
+        self._workdir = sandbox.make_workdir()
+        self._workdirs.append(self._workdir)
+        if isinstance(manager, GradingKernelManager):
+            manager.memory_limit_mb = self.memory_limit_mb
+            manager.kernel_env = self._grading_env()
+            manager.sandboxed = self.sandboxed
+            manager.use_workdir(self._workdir)
+        return manager
+
+    # --- the whole notebook -------------------------------------------------------------------
+
+    def preprocess(self, nb, resources=None, km=None):
+        if self.sandboxed and sandbox.unavailable_reason():
+            raise sandbox.SandboxUnavailable(sandbox.unavailable_reason())
+        self._skip_on_replay: set[int] = set()
+        self._restarts = 0
+        self._abandoned = ""
+        self._workdirs: list[Path] = []
+        self.error_on_timeout = {
+            "ename": "CellTimeoutError",
+            "evalue": f"this cell ran longer than the {self.timeout} s per-cell limit and was "
+                      "interrupted",
+            "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m: this cell ran longer than the "
+                          f"{self.timeout} s per-cell limit and was interrupted"]}
+        hidden = self._hidden_tests(resources or {})
+        try:
+            self._execute_notebook(nb, resources, hidden)
+            records = (verdicts.load_records(self._workdir / "probes", hidden["verdicts"])
+                       if hidden else {})
+        finally:
+            for workdir in self._workdirs:
+                shutil.rmtree(workdir, ignore_errors=True)
+        if hidden:
+            self._apply_verdicts(hidden, records, resources or {})
+        self._limit_outputs()
+        return self.nb, self.resources
+
+    def _execute_notebook(self, nb, resources, hidden) -> None:
+        """nbconvert's ExecutePreprocessor.preprocess, plus the probes before the kernel ends."""
+        from nbclient import NotebookClient
+
+        NotebookClient.__init__(self, nb, None)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        with self.setup_kernel():
+            info = self.wait_for_reply(self.kc.kernel_info())
+            self.nb.metadata["language_info"] = info["content"]["language_info"]
+            for index, cell in enumerate(self.nb.cells):
+                self.preprocess_cell(cell, resources, index)
+            if hidden and not self._abandoned:
+                self._run_probes(hidden["source"])
+        self.set_widgets_metadata()
+
+    def _run_probes(self, source: str) -> None:
+        """Run the probes in the student's kernel; nothing it prints is kept."""
+        try:
+            msg_id = self.kc.execute(_probe_program(source, self._workdir / "probes"),
+                                     silent=True, store_history=False, allow_stdin=False)
+            self.wait_for_reply(msg_id)
+        except Exception as error:  # a hung or dead kernel: the missing records fail
+            self.log.warning("The hidden-test probes did not finish: %s", error)
+
+    # --- hidden tests -------------------------------------------------------------------------
+
+    def _hidden_tests(self, resources: dict) -> dict | None:
+        """Source, verdicts and reference records of this notebook's hidden tests, or None."""
+        info = resources.get("nbgrader", {})
+        assignment, notebook = info.get("assignment"), info.get("notebook")
+        if not assignment:
+            return None
+        coursedir = CourseDirectory(config=self.config)
+        folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+        source = verdicts.hidden_tests_source(folder)
+        if not source:
+            return None
+        from grading import references
+
+        decide = verdicts.load_verdicts(source)
+        solution = folder / f"{notebook}.ipynb"
+        return {"source": source, "verdicts": decide, "references": references.records(
+            solution, source, Path(coursedir.root), assignment, list(decide))}
+
+    def _apply_verdicts(self, hidden: dict, records: dict, resources: dict) -> None:
+        """Fail every test cell whose verdict failed (its message becomes the cell's error)
+        and write what was decided to logs/<assignment>/<student>.verdicts.json."""
+        summary = {}
+        for cell in self.nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            test_id = meta.get("grade_id")
+            if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+                continue
+            if test_id not in hidden["verdicts"]:
+                continue
+            message = verdicts.decide(hidden["verdicts"][test_id], records.get(test_id),
+                                      hidden["references"][test_id])
+            passed_in_notebook = not _error_names(cell)
+            summary[test_id] = {"notebook": "passed" if passed_in_notebook else "failed",
+                                "verdict": message or "passed"}
+            if message:
+                cell.outputs.append(_error_output("AssertionError", message))
+        info = resources.get("nbgrader", {})
+        if info.get("student"):
+            coursedir = CourseDirectory(config=self.config)
+            path = Path(coursedir.root) / "logs" / info["assignment"] / \
+                f"{info['student']}.verdicts.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(summary, indent=1))
+
+    # --- outputs ------------------------------------------------------------------------------
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None and sum(map(_output_bytes, outs)) > 2 * self.cell_output_bytes:
+            outs[:], _ = cut_outputs(outs, self.cell_output_bytes)  # bound memory as it comes
+        return out
+
+    def _limit_outputs(self) -> None:
+        left = self.notebook_output_bytes
+        for cell in self.nb.cells:
+            if cell.cell_type == "code" and cell.get("outputs"):
+                cell.outputs, used = cut_outputs(cell.outputs, max(0, min(
+                    self.cell_output_bytes, left)))
+                left -= used
+
+    # --- one cell, and recovery ---------------------------------------------------------------
+
+    def preprocess_cell(self, cell, resources, index):
+        self._check_assign_resources(resources)
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, self.resources
+        if self._abandoned:
+            cell.outputs = [_error_output("NotRun", self._abandoned)]
+            return cell, self.resources
+        try:
+            cell = self.execute_cell(cell, index, store_history=True)
+        except (DeadKernelError, CellTimeoutError) as error:
+            cell.outputs.append(self._failure_output(error))
+            self._skip_on_replay.add(index)
+            self._recover(index)
+            return cell, self.resources
+        names = _error_names(cell)
+        if {"MemoryError", "CellTimeoutError", "KeyboardInterrupt"} & set(names):
+            self._skip_on_replay.add(index)  # re-running it would cost as much again
+        if names:
+            self._forget_last_error()
+        return cell, self.resources
+
+    def _failure_output(self, error: Exception) -> nbformat.NotebookNode:
+        if isinstance(error, DeadKernelError):
+            limit = f"{self.memory_limit_mb} MiB" if self.memory_limit_mb else "none"
+            return _error_output(
+                "DeadKernelError",
+                "the kernel died while running this cell (os._exit, a crash such as a "
+                f"segfault, or running out of memory; the memory limit is {limit}). The grader "
+                "restarted it, re-ran the earlier cells and went on with the next cell.")
+        return _error_output(
+            "CellTimeoutError",
+            f"this cell ran longer than the {self.timeout} s per-cell limit and did not stop "
+            "when interrupted. The grader restarted the kernel, re-ran the earlier cells and "
+            "went on with the next cell.")
+
+    def _forget_last_error(self) -> None:
+        """Drop the kernel's reference to the last traceback, so the memory held by the failed
+        cell's frames (e.g. after a MemoryError) is freed for the next cells."""
+        try:
+            msg_id = self.kc.execute(_FORGET_LAST_ERROR, silent=True, store_history=False)
+            self.wait_for_reply(msg_id)
+        except (DeadKernelError, CellTimeoutError, RuntimeError):
+            pass
+
+    def _restart_kernel(self) -> None:
+        try:
+            self._cleanup_kernel()
+        except Exception as error:  # a dead kernel may fail to clean up; start afresh anyway
+            self.log.warning("Cleaning up the dead kernel failed: %s", error)
+        self.km = self.kc = None
+        self.km = self.create_kernel_manager()
+        self.start_new_kernel()
+        self.start_new_kernel_client()
+
+    def _recover(self, index: int) -> None:
+        """New kernel, then re-run code cells before `index` that did not fail badly."""
+        self._restarts += 1
+        if self._restarts > self.max_kernel_restarts:
+            self._abandoned = (f"not run: the kernel died or hung {self._restarts} times in this "
+                               "notebook, so the grader stopped")
+            return
+        self.log.warning("Restarting the kernel (restart %d) and re-running cells before %d",
+                         self._restarts, index)
+        self._restart_kernel()
+        for earlier_index, earlier in enumerate(self.nb.cells[:index]):
+            if (earlier.cell_type != "code" or earlier_index in self._skip_on_replay
+                    or not earlier.source.strip()):
+                continue
+            replay = copy.deepcopy(earlier)
+            try:
+                self.execute_cell(replay, earlier_index, store_history=False)
+            except (DeadKernelError, CellTimeoutError):
+                self._skip_on_replay.add(earlier_index)
+                self._recover(index)
+                return
+            if {"MemoryError", "CellTimeoutError", "KeyboardInterrupt"} & set(
+                    _error_names(replay)):
+                self._skip_on_replay.add(earlier_index)
+
+
+class GradingOverwriteCells(OverwriteCells):
+    """nbgrader's OverwriteCells, but a missing test cell goes back after the nearest earlier
+    cell that is still there: nbgrader 0.9 fails the whole submission (KeyError) when the
+    cell just above the deleted test cell was deleted too (e.g. a whole task removed)."""
+
+    def add_missing_grade_cells(self, nb, resources):
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        grade_cells = {cell.name: cell for cell in source.grade_cells}
+        solution_ids = {cell.name for cell in source.solution_cells}
+        position = -1  # insert after this index
+        for source_cell in source.source_cells:  # in notebook order, as nbgrader assumes
+            index = next((i for i, cell in enumerate(nb.cells) if cell.get("metadata", {}).get(
+                "nbgrader", {}).get("grade_id") == source_cell.name), None)
+            if index is not None:
+                position = max(position, index)
+            elif source_cell.name in grade_cells:
+                self.log.warning("Missing grade cell %s: adding it back", source_cell.name)
+                nb.cells.insert(position + 1, self.missing_cell_transform(
+                    source_cell, grade_cells[source_cell.name].max_score,
+                    is_solution=source_cell.name in solution_ids))
+                position += 1
+        return nb, resources

@@ -69,7 +69,8 @@ def verdict_test_pca_reconstruct(got, ref):
         flat = images.reshape(len(images), 16) - mean_image
         return (mean_image + flat @ basis[:, :k] @ basis[:, :k].T).reshape(images.shape)
 
-    expected = {_PCA_PLANE.format(k=k): projected(test, k) for k in (1, 2, 3)}
+    # The order of the visible checks: 3 components first, where every mistake shows.
+    expected = {_PCA_PLANE.format(k=k): projected(test, k) for k in (3, 2, 1)}
     expected[_PCA_TRAIN] = train[:5]
     expected[_PCA_FULL] = test
     expected[_PCA_SHIFTED] = projected(test + np.float32(50.0), 3)
@@ -92,6 +93,7 @@ def verdict_test_pca_reconstruct(got, ref):
                                 "x_test.shape.")
         checks.check_dtype(got[name], "float32", name=name,
                            hint="cast the result with .astype(np.float32).")
+    for name, target in expected.items():
         atol = 1e-2 if name == _PCA_SHIFTED else 1e-3
         checks.check_close(got[name], target, atol=atol, name=name,
                            hint=hints.get(name, default_hint))
@@ -224,8 +226,9 @@ def _model_verdict(got, builder: str, latent_dim: int, wild_std: float, num_wild
     checks.check_shape(got[reconstructed], (4, 28, 28, 1), name=reconstructed)
     checks.check_range(got[reconstructed], 0.0, 1.0, name=reconstructed,
                        hint="end the decoder with a sigmoid activation.")
-    checks.check_close(got[reconstructed], got[f"decoder(encoder(x)) of {call} on the same 4 images"],
-                       atol=1e-5, name=f"autoencoder(x) compared with decoder(encoder(x)) of {call}",
+    composed = got[f"decoder(encoder(x)) of {call} on the same 4 images"]
+    checks.check_close(got[reconstructed], composed, atol=1e-5,
+                       name=f"autoencoder(x) compared with decoder(encoder(x)) of {call}",
                        hint="build the autoencoder by calling the SAME encoder and decoder: "
                             "keras.Model(x, decoder(encoder(x))), not new layers.")
 
@@ -558,7 +561,8 @@ def probe_test_probe_accuracy(answers):
 def verdict_test_probe_accuracy(got, ref):
     accuracies = {}
     for key, name in _ACCURACIES.items():
-        _raised(got, name, "flatten each example (reshape(len(x), -1)) before the classifier.")
+        _raised(got, name, "flatten each example (reshape(len(x), -1)) before the classifier, "
+                           "and use integer labels as indices (np.eye(10)[y_train]).")
         value = got[f"{name}/value"]
         assert bool(got[f"{name}/is a float"]), (
             f"{name}: expected a float accuracy; got {got[f'{name}/type']} {value}. Hint: return "

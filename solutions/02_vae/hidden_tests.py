@@ -139,14 +139,18 @@ def _check_trainable(got, name, label, hint=None):
                              f"{hint or 'is every layer frozen?'}")
     missing = [p for p, r in zip(paths, reached) if not r]
     if missing:
+        hint = hint or ("is that layer connected to the output, or is a value cut off with "
+                        "numpy() or stop_gradient?")
         raise AssertionError(
             f"{label}: expected a gradient for every trainable variable; got no gradient for "
-            f"{', '.join(missing)}. Hint: {hint or 'is that layer connected to the output, or is a value cut off with numpy() or stop_gradient?'}")
+            f"{', '.join(missing)}. Hint: {hint}")
     zero = [p for p, r, n in zip(paths, reached, nonzero) if r and not n]
     if zero:
+        hint = hint or ("a saturated activation, a constant output, or an argmax/round in the "
+                        "graph stops learning.")
         raise AssertionError(
             f"{label}: expected nonzero gradients for every trainable variable; got all-zero "
-            f"gradients for {', '.join(zero)}. Hint: {hint or 'a saturated activation, a constant output, or an argmax/round in the graph stops learning.'}")
+            f"gradients for {', '.join(zero)}. Hint: {hint}")
 
 
 def _model_outputs(got, name, count, shape, what):
@@ -530,7 +534,8 @@ def verdict_test_build_vae_networks(got, ref):
         "image.")
     output = got[_NET_DECODER_5]
     checks.check_shape(output, (3, 28, 28, 1), name=_NET_DECODER_5,
-                       hint="the decoder maps (None, latent_dim) codes to (None, 28, 28, 1) images.")
+                       hint="the decoder maps (None, latent_dim) codes to (None, 28, 28, 1) "
+                            "images.")
     checks.check_range(output, 0.0, 1.0, name=_NET_DECODER_5,
                        hint="decoder outputs must be probabilities in [0, 1]: end with a sigmoid.")
 
@@ -798,7 +803,10 @@ def verdict_test_vae_model(got, ref):
         "the metrics property (Keras resets those at each epoch), update the trackers of this "
         "model, and never reset them inside train_step.")
     assert np.isclose(history["loss"], history["reconstruction_loss"] + 2.0 * history["kl_loss"],
-                      rtol=1e-4), "the epoch's loss must equal its reconstruction_loss + beta * kl_loss"
+                      rtol=1e-4), (
+        f"the epoch's loss must equal its reconstruction_loss + beta * kl_loss (beta = 2): got "
+        f"{history['loss']:.3f} and {history['reconstruction_loss']:.3f} + 2 * "
+        f"{history['kl_loss']:.3f}")
 
     # 4. The decoder sees a fresh sample z each step, not z_mean.
     values = got[_VAE_FRESH]

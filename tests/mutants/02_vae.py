@@ -508,3 +508,16 @@ def build_cvae(latent_dim, num_classes):
 """,
     },
 }
+
+# Mutants that pass the visible checks and only the hidden tests (the verdict) catch.
+HIDDEN_ONLY = {
+    "test_sample_latent": {"NumPy noise (a constant inside train_step's tf.function)"},
+    "test_kl_divergence": {"NumPy (no gradient)"},
+    "test_build_vae_networks": {"relu on the log-variance head", "softplus on the log-variance head",
+                                "one head used for both outputs", "encoder ignores latent_dim"},
+    "test_vae_model": {"KL left out of the gradient", "KL under stop_gradient",
+                       "beta only in the logged loss, not in the gradient", "losses summed over the batch",
+                       "reconstruction averaged over pixels in train_step", "trackers reset at every step",
+                       "decodes z_mean instead of a sample"},
+    "test_build_cvae": {"encoder ignores the image"},
+}

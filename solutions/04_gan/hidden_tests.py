@@ -105,18 +105,30 @@ def _largest_change(before, model):
 
 
 def _value(got, name, hint=None):
-    """got[name], or an AssertionError naming the error the student's code raised (with a hint)."""
-    error = got.error(name)
-    if error:
-        raise AssertionError(f"{name}: your code raised {error}"
-                             + (f". Hint: {hint}" if hint else ""))
+    """got[name]; when computing it (or the entry it belongs to, name's prefix up to a '/')
+    raised, the record's own message (it names only the kind of error) plus `hint`, except
+    for NotImplementedError (an unsolved task needs no hint)."""
+    parts = name.split("/")
+    for end in range(len(parts), 0, -1):
+        entry = "/".join(parts[:end])
+        error = got.error(entry)
+        if error:
+            try:
+                got[entry]
+            except AssertionError as failure:
+                message = str(failure)
+            else:
+                message = f"{entry}: your code raised an exception"
+            if hint and not error.startswith("NotImplementedError"):
+                message = f"{message}. Hint: {hint}"
+            raise AssertionError(message)
     return got[name]
 
 
 def _check_scalar_losses(got, ref, expectations):
     """expectations: [(name, rtol, atol, hint)]; each a scalar close to the reference."""
     for name, rtol, atol, hint in expectations:
-        value = _value(got, name, hint)
+        value = _value(got, name)
         checks.check_shape(value, (), name=name,
                            hint="return one scalar: the mean over the batch, not per-example "
                                 "losses.")
@@ -405,9 +417,9 @@ def verdict_test_build_networks(got, ref):
     checks.check_finite(logits, name=_DIS_LOGITS)
     if not (logits.min() < 0.0 or logits.max() > 1.0):
         raise AssertionError(
-            f"{_DIS_LOGITS}: expected logits (any real number); all {len(logits)} outputs lie in "
-            f"[{logits.min():.3f}, {logits.max():.3f}] within [0, 1]. Hint: remove the sigmoid "
-            "from the last layer; the losses apply it themselves (from_logits=True).")
+            f"{_DIS_LOGITS}: expected logits (any real number, some outside [0, 1]); got all "
+            f"{len(logits)} in [{logits.min():.3f}, {logits.max():.3f}]. Hint: remove the "
+            "sigmoid from the last layer; the losses apply it themselves (from_logits=True).")
     _check_flow(got, _DIS_FLOW)
     if not float(_value(got, _DIS_INPUT_GRAD)) > 0.0:
         raise AssertionError(
@@ -518,13 +530,7 @@ def probe_test_gan_train_step(answers):
 
 def _step_value(got, name):
     """got[name]; an error of train_step is reported with the test cell's hint."""
-    parts = name.split("/")
-    for end in range(len(parts), 0, -1):
-        error = got.error("/".join(parts[:end]))
-        if error:
-            raise AssertionError(f"{'/'.join(parts[:end])}: your code raised {error}. Hint: "
-                                 + _STEP_HINT)
-    return got[name]
+    return _value(got, name, _STEP_HINT)
 
 
 def verdict_test_gan_train_step(got, ref):
@@ -532,7 +538,7 @@ def verdict_test_gan_train_step(got, ref):
         value = _step_value(got, f"{_ATTRIBUTES}/{attribute}")
         if value.dtype.kind not in "iuf" or value.shape != () or float(value) != expected:
             raise AssertionError(
-                f"GAN.{attribute}: expected {expected}; got {value.item()!r}. Hint: keep the "
+                f"GAN.{attribute}: expected {expected}; got {value.item()}. Hint: keep the "
                 "constructor's arguments as attributes of the same names.")
     for attribute in ("generator", "discriminator", "d_optimizer", "g_optimizer"):
         if not bool(_step_value(got, f"{_ATTRIBUTES}/{attribute} is set")):
@@ -543,9 +549,9 @@ def verdict_test_gan_train_step(got, ref):
     missing = set(_LOG_KEYS) - keys
     if missing:
         raise AssertionError(
-            f"train_step's logs: expected keys d_loss, g_loss, D(x), D(G(z)); missing "
-            f"{sorted(missing)}. Hint: create keras.metrics.Mean trackers with those names and "
-            "return {m.name: m.result() for m in self.metrics}.")
+            f"train_step's logs: expected keys d_loss, g_loss, D(x), D(G(z)); got logs without "
+            f"{', '.join(sorted(missing))}. Hint: create keras.metrics.Mean trackers with "
+            "those names and return {m.name: m.result() for m in self.metrics}.")
     steps = (int(_step_value(got, f"{_STEP2}/d_optimizer.iterations")),
              int(_step_value(got, f"{_STEP2}/g_optimizer.iterations")))
     if steps != (2, 1):
@@ -606,16 +612,13 @@ def verdict_test_gan_train_step(got, ref):
                            hint="d_loss and g_loss are this batch's losses; D(x) and D(G(z)) "
                                 "are mean probabilities, the sigmoid of the logits, averaged.")
 
-    error = got.error(_FIT)
-    if error:
-        raise AssertionError(
-            f"{_FIT}: your code raised {error}. Hint: batches may have any size (here 4, 4 and "
-            "2): use tf.shape(real_images)[0], not a fixed batch size, and only TensorFlow ops "
-            "in train_step.")
-    missing = set(_LOG_KEYS) - set(got[f"{_FIT}/history keys"].tolist())
+    fit_hint = ("batches may have any size (here 4, 4 and 2): use tf.shape(real_images)[0], "
+                "not a fixed batch size, and only TensorFlow ops in train_step.")
+    missing = set(_LOG_KEYS) - set(_value(got, f"{_FIT}/history keys", fit_hint).tolist())
     if missing:
-        raise AssertionError(f"{_FIT}: expected the GAN metrics in the history; missing "
-                             f"{sorted(missing)}. Hint: return them from the metrics property.")
+        raise AssertionError(f"{_FIT}: expected d_loss, g_loss, D(x) and D(G(z)) in the "
+                             f"history; got a history without {', '.join(sorted(missing))}. "
+                             "Hint: return their trackers from the metrics property.")
     steps = (int(got[f"{_FIT}/d_optimizer.iterations"]), int(got[f"{_FIT}/g_optimizer.iterations"]))
     if steps != (6, 3):
         raise AssertionError(
@@ -798,9 +801,9 @@ def verdict_test_conditional_networks(got, ref):
     checks.check_finite(outputs, name=_CD_BIG)
     if not (outputs.min() < 0.0 or outputs.max() > 1.0):
         raise AssertionError(
-            f"{_CD_BIG}: expected logits (any real number); all lie in [{outputs.min():.3f}, "
-            f"{outputs.max():.3f}] within [0, 1]. Hint: output logits, not probabilities: no "
-            "sigmoid on the last layer.")
+            f"{_CD_BIG}: expected logits (any real number, some outside [0, 1]); got all in "
+            f"[{outputs.min():.3f}, {outputs.max():.3f}]. Hint: output logits, not "
+            "probabilities: no sigmoid on the last layer.")
 
 
 # --------------------------------------------------------------------------- Task 7
@@ -878,16 +881,18 @@ def verdict_test_inpaint(got, ref):
     fill_error = float(np.abs(completed.astype(np.float64) - truth)[hole].mean())
     if not fill_error < 0.15:
         raise AssertionError(
-            f"inpaint: the missing pixels are off by {fill_error:.3f} on average from the image "
-            "the generator can reproduce exactly (a random z gives about 0.55). Hint: optimise z "
+            "inpaint: expected the missing pixels within 0.15 on average of the image the "
+            "generator can reproduce exactly (a random z gives about 0.55); got off by "
+            f"{fill_error:.3f}. Hint: optimise z "
             "with Adam(learning_rate) for `steps` steps on the error over the known pixels, and "
             "use the optimised z for the output.")
     other = _value(got, _OTHER)
     checks.check_shape(other, completed.shape, name=_OTHER)
     if not np.allclose(other, completed, atol=1e-4):
         raise AssertionError(
-            f"{_OTHER}: expected the same result as with -1 in the missing pixels; got a "
-            f"difference of up to {np.abs(other - completed).max():.3g}. Hint: the data loss "
+            f"{_OTHER}: expected the same result as with -1 in the missing pixels (within "
+            f"1e-4); got a difference of up to {np.abs(other - completed).max():.3g}. Hint: the "
+            "data loss "
             "must use the known pixels only (multiply the error by the mask), and z must start "
             "from np.random.default_rng(seed).")
     change = float(_value(got, _FROZEN))

@@ -1,9 +1,10 @@
 # ruff: noqa: E501  (mutant sources are code inside strings, kept as students would write them)
-"""04_gan: typical wrong answers (MUTANTS) and other correct answers (VARIANTS).
+"""04_gan: typical wrong answers (MUTANTS), other correct answers (VARIANTS) and the mutants only
+the hidden tests catch (HIDDEN_ONLY).
 
 Each mutant redefines one task in the solution notebook's namespace (keras, layers, np, tf,
-common and the solution cells are available); its task's test cell must then fail with an
-AssertionError that names the cause."""
+common and the solution cells are available); its task's hidden test (verdict) must then fail,
+and its test cell too unless HIDDEN_ONLY lists it, each with a message that names the cause."""
 
 # --------------------------------------------------------------------------- Task 4 sources
 # The GAN solution split into parts, so each mutant changes one thing and reads like a diff.
@@ -585,4 +586,13 @@ def inpaint(generator, damaged, mask, steps=300, learning_rate=0.05, seed=0):
     return np.where(known.numpy(), damaged.numpy(), generator(z, training=False).numpy()).astype(np.float32)
 """,
     },
+}
+
+HIDDEN_ONLY = {
+    "test_discriminator_loss": {"unstable log(sigmoid)", "gradients cut by NumPy"},
+    "test_gan_train_step": {"D(x) and D(G(z)) logged as logits"},
+    "test_modes_covered": {"squared distance compared with the radius",
+                           "share of the samples near some mode, not of all"},
+    "test_conditional_networks": {"sigmoid on the conditional discriminator"},
+    "test_inpaint": {"unseeded start"},
 }

@@ -89,6 +89,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def course_config(course: Path) -> str:
+    """The course's nbgrader_config.py: the repository's, pointed at the course folder."""
+    return ((REPO / "nbgrader_config.py").read_text()
+            + "\n# ---- added by `python -m grading` for this course folder ----\n"
+            f"c.CourseDirectory.root = {str(course)!r}\n"
+            f"c.CourseDirectory.db_url = {db_url(course)!r}\n")
+
+
 def prepare_course(course: Path, assignment: str) -> Path:
     """A course folder with this repository's config and the assignment's current source,
     registered in the course gradebook (nbgrader generate_assignment). Returns the course."""
@@ -99,11 +107,7 @@ def prepare_course(course: Path, assignment: str) -> Path:
     os.umask(0o077)  # everything the grader writes is the instructor's alone
     course.mkdir(parents=True, exist_ok=True)
     course.chmod(0o700)
-    config = (REPO / "nbgrader_config.py").read_text()
-    config += ("\n# ---- added by `python -m grading` for this course folder ----\n"
-               f"c.CourseDirectory.root = {str(course)!r}\n"
-               f"c.CourseDirectory.db_url = {db_url(course)!r}\n")
-    (course / "nbgrader_config.py").write_text(config)
+    (course / "nbgrader_config.py").write_text(course_config(course))
     source = source_dir() / assignment
     target = course / "solutions" / assignment
     stamp = course / ".sources" / f"{assignment}.sha256"
@@ -249,10 +253,9 @@ def common_folder() -> Path:
 
 
 def gradebook_state(course: Path) -> dict:
-    """Digests of the course config and the installed `common/`, the gradebook's schema objects,
-    and every manual score and extra credit it holds."""
-    state = {"config": sha256(course / "nbgrader_config.py"),
-             "common": digest_tree(common_folder()), "objects": [], "manual": {}}
+    """The digest of the installed `common/`, the gradebook's schema objects, and every manual
+    score, extra credit and comment it holds."""
+    state = {"common": digest_tree(common_folder()), "objects": [], "manual": {}}
     path = course / "gradebook.db"
     if path.exists():
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
@@ -283,12 +286,13 @@ def differences(course: Path) -> list[str]:
         return []
     sealed, now = json.loads(path.read_text()), gradebook_state(course)
     problems = []
-    if now["config"] != sealed["config"]:
-        problems.append("the course's nbgrader_config.py changed (it runs in every nbgrader "
-                        "command): compare it with the repository's")
+    config = course / "nbgrader_config.py"
+    if not config.exists() or config.read_text() != course_config(course):
+        problems.append(f"{config} is not the repository's nbgrader_config.py for this course "
+                        "(it runs in every nbgrader command): look at what was added")
     if now["common"] != sealed["common"]:
         problems.append(f"the installed `common/` package changed ({common_folder()}): "
-                        "restore it with git")
+                        "if you did not update it yourself (git pull), restore it with git")
     added = [f"{kind} {name}" for kind, name in now["objects"]
              if [kind, name] not in sealed["objects"]]
     unexpected = [f"{kind} {name}" for kind, name in now["objects"]

@@ -106,26 +106,52 @@ def _output_bytes(output) -> int:
     return len(json.dumps(output, ensure_ascii=False).encode())
 
 
+ERROR_BYTES = 8192  # of an error's message and traceback, kept whatever the budget
+
+
+def _short_error(output):
+    """An error output cut to ERROR_BYTES: errors decide scores, so they are never dropped."""
+    if _output_bytes(output) <= ERROR_BYTES:
+        return output
+    output = copy.deepcopy(output)
+    output["evalue"] = str(output.get("evalue", ""))[:ERROR_BYTES // 4]
+    lines, size = [], 0
+    for line in reversed(output.get("traceback", [])):  # the innermost frames say the most
+        size += len(line.encode())
+        if size > ERROR_BYTES // 2:
+            break
+        lines.insert(0, line)
+    output["traceback"] = ["[grader: traceback cut]", *lines]
+    return output
+
+
 def cut_outputs(outputs: list, budget: int) -> tuple[list, int]:
-    """(outputs that fit in `budget` bytes, bytes used); a stream or error text that does not
-    fit is cut, and a note says so."""
-    kept, used = [], 0
+    """(outputs that fit in `budget` bytes, bytes used), in their order. Errors are always kept
+    (cut to ERROR_BYTES); a stream that does not fit is cut, other outputs dropped, and a note
+    says so."""
+    errors = [_short_error(o) for o in outputs if o.get("output_type") == "error"]
+    room = budget - sum(map(_output_bytes, errors))
+    kept, used, cut = [], 0, False
     for output in outputs:
+        if output.get("output_type") == "error":
+            kept.append(errors.pop(0))
+            continue
         size = _output_bytes(output)
-        if used + size <= budget:
+        if not cut and used + size <= room:
             kept.append(output)
             used += size
             continue
-        room = budget - used - 200
-        if output.get("output_type") == "stream" and room > 0:
+        if not cut and output.get("output_type") == "stream" and room - used > 200:
             output = copy.deepcopy(output)
-            output["text"] = output["text"].encode()[:room].decode(errors="ignore")
+            output["text"] = output["text"].encode()[:room - used - 200].decode(errors="ignore")
             kept.append(output)
-        kept.append(nbformat.v4.new_output(
-            "stream", name="stderr",
-            text=f"\n[grader: output cut here; a cell may keep {budget:,} bytes of output]\n"))
-        return kept, budget
-    return kept, used
+        if not cut:
+            kept.append(nbformat.v4.new_output(
+                "stream", name="stdout",
+                text=f"\n[grader: output cut here; a cell may keep {budget:,} bytes of "
+                     "output]\n"))
+        cut = True
+    return kept, (budget if cut else used + budget - room)
 
 
 _FORGET_LAST_ERROR = """\
@@ -279,8 +305,9 @@ class GradingExecute(Execute):
             passed_in_notebook = not _error_names(cell)
             summary[test_id] = {"notebook": "passed" if passed_in_notebook else "failed",
                                 "verdict": message or "passed"}
-            if message:
-                cell.outputs.append(_error_output("AssertionError", message))
+            if message:  # first: nbgrader scores a code cell by its first error or result
+                cell.outputs.insert(0, _error_output("AssertionError",
+                                                     verdicts.for_student(message)))
         info = resources.get("nbgrader", {})
         if info.get("student"):
             coursedir = CourseDirectory(config=self.config)

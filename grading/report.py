@@ -36,6 +36,13 @@ def normalize_message(ename: str, evalue: str) -> str:
     return text if ename == "AssertionError" else f"{ename}: {text}"
 
 
+def main_error(errors: list):
+    """The error that says why a test cell failed: the notebook's own when it has one (the
+    hidden verdict's, which comes first, says less), else the verdict's."""
+    own = [e for e in errors if not str(e.get("evalue", "")).startswith("hidden tests")]
+    return (own or errors)[0]
+
+
 def _task_titles(assignment: str) -> dict[str, str]:
     """grade_id -> the '### Task N · ...' (or written question) heading above it."""
     notebook = nbformat.read(str(course_folder.source_notebook(assignment)), 4)
@@ -176,7 +183,7 @@ def class_report(course: Path, assignment: str) -> Path:
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                 errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
                 if grade_id in auto_max and errors:
-                    first = errors[0]
+                    first = main_error(errors)
                     failures[grade_id].append(
                         (student, normalize_message(first.ename, first.evalue),
                          f"{first.ename}: {first.evalue}"))

@@ -26,7 +26,7 @@ from pathlib import Path
 SANDBOX_UID = 65534  # "nobody"
 TMP_BYTES = 1 << 30  # size of the sandbox's /tmp (a tmpfs, so it costs memory when filled)
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
-             "localtime", "hosts", "mime.types")
+             "localtime", "hosts", "mime.types", "fonts")
 HOW_TO_GET_ONE = (
     "Grading runs every student's code in a bubblewrap sandbox. Install it with "
     "`apt-get install bubblewrap` (Debian, Ubuntu) or `dnf install bubblewrap` (Fedora); "

@@ -9,6 +9,8 @@ record of the same probe run against the solution notebook's definitions."""
 
 from __future__ import annotations
 
+import builtins
+import re
 import zipfile
 from pathlib import Path
 
@@ -46,7 +48,7 @@ class Probed:
             if self.reference:
                 raise RuntimeError(f"{self.test_id}: the reference solution raised on {name!r}: "
                                    f"{self.errors[name]}")
-            raise AssertionError(f"{name}: your code raised {self.errors[name]}")
+            raise AssertionError(f"{name}: your code raised {error_kind(self.errors[name])}")
         if name not in self.values:
             raise (RuntimeError if self.reference else AssertionError)(
                 f"{self.test_id}: nothing was recorded for {name!r}")
@@ -104,7 +106,7 @@ def decide(verdict, got: Probed | None, ref: Probed) -> str:
         return ("hidden tests: no result came back from your kernel (it died, hung or was "
                 "stopped before they finished)")
     if got.failure:
-        return f"hidden tests could not run your code: {got.failure}"
+        return f"hidden tests could not run your code: it raised {error_kind(got.failure)}"
     if ref.failure:
         raise RuntimeError(f"{ref.test_id}: the reference solution failed its own probe: "
                            f"{ref.failure}")
@@ -118,10 +120,30 @@ def decide(verdict, got: Probed | None, ref: Probed) -> str:
     return ""
 
 
-def in_process(source: str, namespace: dict, reference: bool = False) -> dict[str, Probed]:
-    """Run every probe of `source` against `namespace` in this process (trusted code only:
-    the reference solution and the test suite)."""
+def error_kind(error: str) -> str:
+    """The name of a built-in exception ('TypeError'), else 'an exception': the text an
+    exception carries was written by the student's code while the probes ran."""
+    name = error.split(":", 1)[0]
+    return name if isinstance(getattr(builtins, name, None), type) else "an exception"
+
+
+_GOT = re.compile(r"([;,:] got\b|\(got\b).*?(?=(\.? Hint:)|$)", re.S)
+_WHERE = re.compile(r" at index \([0-9, ]*\)")
+
+
+def for_student(message: str) -> str:
+    """A verdict's message without what the student's kernel computed while the probes ran
+    (the 'got …' parts, the index of the worst element): nothing the kernel wrote after it
+    saw the hidden tests may reach the student. The expected values and hints stay."""
+    return _WHERE.sub("", _GOT.sub(r"\1 something else", message))[:2000]
+
+
+def in_process(source: str, namespace: dict, reference: bool = False,
+               only: str | None = None) -> dict[str, Probed]:
+    """Run every probe of `source` (or the one of test `only`) against `namespace` in this
+    process (trusted code only: the reference solution and the test suite)."""
     answers = probe_runtime.Answers(namespace)
     return {test_id: Probed(test_id, *probe_runtime.probe_record(function, answers),
                             reference=reference)
-            for test_id, function in probe_runtime.probes(source).items()}
+            for test_id, function in probe_runtime.probes(source).items()
+            if only is None or test_id == only}

@@ -67,3 +67,77 @@ def solution_namespace(assignment: str) -> dict:
     from grading.references import definitions
 
     return definitions(solution_notebook(assignment), mode="test")
+
+
+# ---- the task checks as the grader runs them, in-process (mutant and grading tests) ----------
+
+_namespaces: dict[str, dict] = {}
+_references: dict[str, dict] = {}
+
+
+def hidden_source(assignment: str) -> str:
+    """The text of solutions/<assignment>/hidden_tests.py (probes and verdicts)."""
+    from grading import verdicts
+
+    return verdicts.hidden_tests_source(SOLUTIONS / assignment)
+
+
+def test_cell_source(assignment: str, grade_id: str) -> str:
+    (cell,) = [c for c in graded_test_cells(read(solution_notebook(assignment)))
+               if c.metadata.nbgrader.grade_id == grade_id]
+    return cell.source
+
+
+def namespace_with(assignment: str, replacement: str | None) -> dict:
+    """A copy of the solution's definitions with `replacement` (a mutant, variant or attack)
+    run on top."""
+    import contextlib
+    import io
+
+    if assignment not in _namespaces:
+        _namespaces[assignment] = solution_namespace(assignment)
+    namespace = dict(_namespaces[assignment])
+    if replacement is not None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(replacement, "<replacement>", "exec"), namespace)
+    return namespace
+
+
+def run_visible(assignment: str, grade_id: str, replacement: str | None) -> None:
+    """Run the task's test cell as students see it; AssertionError when a check fails."""
+    import contextlib
+    import io
+
+    namespace = namespace_with(assignment, replacement)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(test_cell_source(assignment, grade_id), f"<{grade_id}>", "exec"), namespace)
+
+
+def reference_records(assignment: str) -> dict:
+    """The solution's probe records: what every verdict compares with."""
+    import contextlib
+    import io
+
+    from grading import verdicts
+
+    if assignment not in _references:
+        with contextlib.redirect_stdout(io.StringIO()):
+            _references[assignment] = verdicts.in_process(
+                hidden_source(assignment), namespace_with(assignment, None), reference=True)
+    return _references[assignment]
+
+
+def verdict_message(assignment: str, grade_id: str, replacement: str | None) -> str:
+    """The hidden test's verdict as the grader decides it ('' when it passes), probing in
+    this process."""
+    import contextlib
+    import io
+
+    from grading import verdicts
+
+    namespace = namespace_with(assignment, replacement)
+    with contextlib.redirect_stdout(io.StringIO()):
+        got = verdicts.in_process(hidden_source(assignment), namespace, only=grade_id)
+    got = got[grade_id]
+    verdict = verdicts.load_verdicts(hidden_source(assignment))[grade_id]
+    return verdicts.decide(verdict, got, reference_records(assignment)[grade_id])

@@ -3,9 +3,11 @@
 For each assignment under test, tests/fixtures/grading/hostile.py derives a class of fixtures
 from the assignment's own exercise and solution notebooks (a correct student, an untouched
 exercise, a control that skips one task, and one notebook per hostile or broken case). The
-whole class is graded by ONE `python -m grading run` (parallel, per-cell timeout, memory
-limit), then each test checks one promise of issue 8 against the gradebook, grades.csv, the
-autograded notebooks, the feedback HTML and the class report.
+whole class is graded by ONE `python -m grading run` (sandboxed, parallel, per-cell timeout,
+memory limit), then each test checks one promise of issues 8 and 13 against the gradebook,
+grades.csv, the autograded notebooks, the feedback HTML, the class report, the repository, the
+grader's HOME and the machine's processes. The attacks of issue 13 (forged verdicts, gradebook
+tampering, leaks, persistence, denial of service, reporting) are fixtures of that class.
 
 GRADING_TEST_ASSIGNMENTS=all (or a comma-separated list) grades other assignments too; by
 default 00_setup and one more assignment, to keep CI short."""
@@ -30,10 +32,10 @@ import course
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
 import hostile  # noqa: E402
 
-from grading import collect, course_folder, execute, report  # noqa: E402
+from grading import collect, course_folder, execute, report, sandbox, verdicts  # noqa: E402
 
 TIMEOUT = 30  # per-cell seconds while grading the fixtures (legit cells need a few)
-SECOND_CHOICES = ("03_elbo", "01_autoencoders", "02_vae", "04_gan")
+SECOND_CHOICES = ("04_gan", "02_vae", "01_autoencoders", "03_elbo")  # a training one first
 
 
 def _assignments_under_test() -> list[str]:
@@ -57,6 +59,36 @@ def _digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+def _tree(folder: Path) -> dict[str, str]:
+    """sha256 of every file under `folder` (what an attack must not change)."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _guarded() -> dict[str, dict[str, str]]:
+    """Files outside the course that a submission must never change."""
+    return {str(folder): _tree(folder) for folder in (
+        course.REPO / "common", course.REPO / "data", course.REPO / "solutions",
+        course.REPO / "grading", Path.home() / ".ipython")} | {
+        "nbgrader_config.py": {"": hashlib.sha256(
+            (course.REPO / "nbgrader_config.py").read_bytes()).hexdigest()}}
+
+
+def _marked_processes() -> list[str]:
+    """Command lines of live processes that an attack started."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if hostile.MARKER in text and "pytest" not in text:
+            found.append(text[:200])
+    return found
+
+
 class Graded:
     """One graded class: paths, facts about the fixtures, and gradebook lookups."""
 
@@ -66,13 +98,16 @@ class Graded:
         others = [a for a in course.assignments() if a != assignment]
         other = (course.EXERCISES / others[0] / course.solution_notebook(others[0]).name
                  if others else None)
-        self.facts = hostile.build(assignment, self.folder, other)
+        self.facts = hostile.build(assignment, self.folder, self.course, other)
         self.before = _digests(self.folder)
+        self.guarded_before = _guarded()
         command = [sys.executable, "-m", "grading", "run", assignment, str(self.folder),
                    "--course", str(self.course), "--jobs", "2", "--timeout", str(TIMEOUT)]
         self.result = subprocess.run(command, capture_output=True, text=True, timeout=1500,
                                      cwd=course.REPO)
         self.after = _digests(self.folder)
+        self.guarded_after = _guarded()
+        self.processes_after = _marked_processes()
         self.name = course.solution_notebook(assignment).name
         self.stem = Path(self.name).stem
         self.tests = [c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
@@ -138,6 +173,9 @@ def test_every_fixture_scores_as_expected(graded):
             bad = {k: v for k, v in scores.items() if v[0] != v[1]}
         elif expect == "zero":
             bad = {k: v for k, v in scores.items() if v[0] != 0}
+        elif expect == "at_most_control":
+            bad = {k: v for k, v in scores.items()
+                   if (k == target and v[0] != 0) or (k != target and v[0] > control[k][0])}
         else:
             bad = {k: v for k, v in scores.items()
                    if (k == target and v[0] != 0) or (k != target and v != control[k])}
@@ -155,7 +193,7 @@ def test_max_scores_come_from_the_gradebook(graded):
         assert {k: v[1] for k, v in graded.scores(student).items()} == source, student
 
 
-def test_rejected_files_get_a_reason_and_a_zero_row(graded):
+def test_rejected_files_get_a_reason_and_no_score(graded):
     manifest = {e["student"]: e for e in json.loads(
         (graded.course / "collected" / f"{graded.assignment}.json").read_text())}
     assert manifest["empty_file"]["reason"] == "empty file"
@@ -168,14 +206,16 @@ def test_rejected_files_get_a_reason_and_a_zero_row(graded):
         rows = {r["student_id"]: r for r in csv.DictReader(handle)
                 if r["assignment"] == graded.assignment}
     assert set(rows) == set(FIXTURES)
-    for student in REJECTED:
-        assert float(rows[student]["score"]) == 0.0
+    for student in REJECTED:  # listed as not graded, with the reason, never as a graded 0
+        assert rows[student]["score"] == "" and rows[student]["graded"] == "no", rows[student]
+        assert manifest[student]["reason"] in rows[student]["not_graded_reason"]
+    assert all(rows[student]["graded"] == "yes" for student in GRADED)
     top = sum(float(course.nbgrader_meta(c)["points"]) for c in course.graded_test_cells(
         course.read(course.solution_notebook(graded.assignment))))
     assert float(rows["solution"]["raw_score"]) == top  # autograded part; written: by hand
-    report = (graded.course / "reports" / graded.assignment / "report.md").read_text()
+    markdown = (graded.course / "reports" / graded.assignment / "report.md").read_text()
     for student in REJECTED:
-        assert f"`{student}`: not graded: {manifest[student]['reason']}" in report
+        assert f"`{student}`: not graded: {manifest[student]['reason']}" in markdown
 
 
 def test_submissions_are_byte_identical_after_grading(graded):
@@ -201,39 +241,196 @@ def test_kernel_deaths_and_hangs_are_recorded_in_the_broken_cell(graded):
 
 def test_memory_limit_applies_to_the_kernel(tmp_path):
     """GradingExecute's kernels run with RLIMIT_AS and the grading environment."""
+    (output,) = _run_kernel(
+        tmp_path, "import os, resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20,"
+        " os.environ['COURSE_MODE'], os.environ['COURSE_OFFLINE'])", memory_limit_mb=1234)
+    assert output.split() == ["1234", "test", "1"]
+
+
+def _run_kernel(tmp_path: Path, *sources: str, **options) -> list[str]:
+    """The printed text of each cell, run by GradingExecute in one kernel."""
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(
-        "import os, resource\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20, "
-        "os.environ['COURSE_MODE'], os.environ['COURSE_OFFLINE'])")]
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3",
                                     "language": "python"}
-    executor = grading.GradingExecute(timeout=120, memory_limit_mb=1234)
+    executor = execute.GradingExecute(timeout=120, **options)
     executor.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
-    assert notebook.cells[0].outputs[0].text.split() == ["1234", "test", "1"]
+    return ["".join(o.get("text", "") or f"{o.get('ename')}: {o.get('evalue')}"
+                    for o in cell.outputs) for cell in notebook.cells]
+
+
+def test_sandboxed_kernel_sees_only_what_it_needs(tmp_path):
+    """An unprivileged user, common/ and data/ read-only, a throw-away HOME and working folder,
+    no repository, course, instructor HOME or network, and its own process namespace."""
+    secret = tmp_path / "course" / "gradebook.db"
+    secret.parent.mkdir()
+    secret.write_text("instructor only")
+    checks = f"""
+import os, pathlib, socket
+print("uid", os.getuid())
+print("common", os.path.exists({str(course.REPO / 'common' / 'checks.py')!r}))
+for hidden in [{str(course.REPO / 'solutions')!r}, {str(course.REPO / 'grading')!r},
+               {str(course.REPO / 'tests')!r}, {str(secret)!r}, {str(Path.home())!r} + "/.bashrc"]:
+    print("sees", hidden, os.path.exists(hidden))
+try:
+    open({str(course.REPO / 'common' / 'checks.py')!r}, "a")
+    print("common writable")
+except OSError:
+    print("common read-only")
+print("home", os.environ["HOME"], os.access(os.environ["HOME"], os.W_OK))
+print("pid", os.getpid(), "processes", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    print("network yes")
+except OSError:
+    print("network no")
+"""
+    (output,) = _run_kernel(tmp_path, checks)
+    lines = output.splitlines()
+    assert "uid 65534" in lines and "common True" in lines and "common read-only" in lines
+    assert not [line for line in lines if line.startswith("sees") and line.endswith("True")]
+    assert "network no" in lines
+    (home,) = [line for line in lines if line.startswith("home ")]
+    assert home.endswith("True") and str(Path.home()) not in home.split()[1]
+    (pids,) = [line for line in lines if line.startswith("pid ")]
+    assert max(int(p) for p in re.findall(r"\d+", pids.split("processes")[1])) < 50, pids
+
+
+def test_unsandboxed_runs_with_the_graders_powers(tmp_path):
+    """--unsandboxed (GradingExecute.sandboxed=False) is the documented unsafe mode."""
+    (output,) = _run_kernel(tmp_path, "import os; print(os.getuid())", sandboxed=False)
+    assert output.strip() == str(os.getuid())
+
+
+def test_grading_stops_where_no_sandbox_can_be_made(tmp_path):
+    """No bwrap: `run` refuses with how to get one, before touching anything."""
+    env = dict(os.environ, PATH=str(tmp_path))  # no bwrap on PATH
+    result = subprocess.run([sys.executable, "-m", "grading", "run", "00_setup", str(tmp_path),
+                             "--course", str(tmp_path / "course")], capture_output=True,
+                            text=True, cwd=course.REPO, env=env, timeout=300)
+    assert result.returncode != 0
+    assert "apt-get install bubblewrap" in result.stderr and "--unsandboxed" in result.stderr
+    assert not (tmp_path / "course").exists()
+    sandbox.unavailable_reason.cache_clear()
 
 
 @pytest.mark.parametrize("student", ["deleted_test_cell", "deleted_task"])
 def test_deleted_test_cell_is_restored_and_run(graded, student):
-    """nbgrader re-adds a deleted test cell from the gradebook (hidden tests included) and runs
-    it; with the answer cell deleted too (nbgrader 0.9 alone fails that submission), it runs
-    and fails for want of the definition."""
+    """nbgrader re-adds a deleted test cell from the gradebook and runs it (its verdict is
+    decided as for any test cell); with the answer cell deleted too (nbgrader 0.9 alone fails
+    that submission), it runs and fails for want of the definition."""
     target = graded.facts["test_id"]
     restored = [c for c in graded.autograded(student).cells
                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == target]
-    assert len(restored) == 1 and "BEGIN HIDDEN TESTS" in restored[0].source
+    assert len(restored) == 1 and restored[0].source.endswith(course.test_cell_source(
+        graded.assignment, target))
     assert restored[0].get("execution_count") is not None
     errors = [e for e, _ in graded.errors(student, target)]
-    assert errors == ([] if student == "deleted_test_cell" else ["NameError"]), errors
+    # without the definition the verdict fails too (its error comes first)
+    assert errors == ([] if student == "deleted_test_cell" else ["AssertionError", "NameError"]
+                      ), errors
 
 
-def test_hidden_tests_fail_an_answer_that_disables_common_checks(graded):
+@pytest.mark.parametrize("student", ["monkeypatched_checks", "forge_numpy", "custom_exc"])
+def test_verdicts_decided_outside_the_kernel_fail_forged_checks(graded, student):
+    """Attack class 1: the kernel's checks were disabled, so the test cell passed in the
+    notebook; the verdict, decided in the grader from probe data, fails it with the message
+    the grader's own run of the hidden test gives."""
     target = graded.facts["test_id"]
-    assert graded.scores("monkeypatched_checks")[target][0] == 0
-    errors = graded.errors("monkeypatched_checks", target)
-    assert errors and errors[0][0] == "AssertionError"
-    # The failing assert is a plain one: the visible checks were all disabled.
-    assert errors[0][1] == hostile.failure(graded.assignment, target, hostile.mutants(
-        graded.assignment)[target][graded.facts["mutant"]], disable_checks=True)
+    assert graded.scores(student)[target][0] == 0
+    assert graded.errors(student, target) == [
+        ("AssertionError", verdicts.for_student(graded.facts["verdict"]))]
+    markdown = (graded.course / "reports" / graded.assignment / "report.md").read_text()
+    assert f"`{student}`: {target} passed in the notebook but failed its verdict" in markdown
+
+
+@pytest.mark.parametrize("student", ["proxy_names", "input_transformer"])
+def test_kernel_wide_forgeries_earn_nothing_extra(graded, student):
+    """Attack class 1: rebinding np and common, or rewriting every later cell; the scores are
+    checked in test_every_fixture_scores_as_expected (at most the control's); here: every test
+    cell that scored passed its verdict."""
+    decided = json.loads((graded.course / "logs" / graded.assignment
+                          / f"{student}.verdicts.json").read_text())
+    for grade_id, (score, _) in graded.scores(student).items():
+        if score:
+            assert decided[grade_id]["verdict"] == "passed", (grade_id, decided[grade_id])
+
+
+def test_gradebook_and_course_are_the_instructors_alone(graded):
+    """Attack class 2 (tamper_gradebook knew the real paths), and the course's permissions."""
+    import sqlite3
+    import stat
+
+    gradebook = graded.course / "gradebook.db"
+    assert stat.S_IMODE(graded.course.stat().st_mode) == 0o700
+    assert stat.S_IMODE(gradebook.stat().st_mode) == 0o600
+    with sqlite3.connect(gradebook) as db:
+        objects = db.execute("SELECT type, name FROM sqlite_master "
+                             "WHERE type IN ('trigger', 'view')").fetchall()
+        forged = db.execute("SELECT count(*) FROM grade WHERE manual_score IS NOT NULL "
+                            "OR extra_credit IS NOT NULL").fetchone()[0]
+    assert objects == [] and forged == 0
+    assert hostile.MARKER not in (graded.course / "nbgrader_config.py").read_text()
+    assert not Path(f"/tmp/{hostile.MARKER}-config").exists()
+    assert course_folder.verify(graded.course) == []  # and so export ran: grades.csv is there
+    assert (graded.course / "grades.csv").exists()
+
+
+def _feedback_and_autograded(graded) -> dict[str, str]:
+    texts = {}
+    for student in GRADED:
+        texts[f"{student} feedback"] = _text(graded.course / "feedback" / student
+                                             / graded.assignment / (graded.stem + ".html"))
+        texts[f"{student} autograded"] = (graded.course / "autograded" / student
+                                          / graded.assignment / graded.name).read_text()
+    return texts
+
+
+def test_nothing_hidden_reaches_a_student(graded):
+    """Attack class 3, and every student's feedback: no hidden-test source (probes, verdicts,
+    their inputs), no classmate's answer, no file the sandbox hides."""
+    released = "\n".join(c.source for c in course.read(
+        course.EXERCISES / graded.assignment / graded.name).cells)
+    hidden_lines = [line.strip() for line in course.hidden_source(graded.assignment).splitlines()
+                    if len(line.strip()) >= 30 and line.strip() not in released]
+    assert len(hidden_lines) > 5
+    leaks = {}
+    for where, text in _feedback_and_autograded(graded).items():
+        found = [line for line in hidden_lines if line in text]
+        found += [s for s in ("def verdict_", "def probe_", "instructor only")
+                  if s in text]
+        if hostile.CLASSMATE_SECRET in text and not where.startswith("solution"):
+            found.append("the classmate's secret line")
+        if found:
+            leaks[where] = found[:3]
+    assert not leaks, leaks
+    # The attack did run: it tried every secret and the spy saw the visible test call it.
+    printed = {course.nbgrader_meta(c).get("grade_id"): "".join(
+        o.get("text", "") for o in c.get("outputs", []))
+        for c in graded.autograded("leak").cells if c.cell_type == "code"}
+    tried = [line for line in printed[graded.facts["answer_id"]].splitlines()
+             if line.startswith(f"{hostile.MARKER} could not read ")]
+    assert len(tried) == 7, tried
+    assert f"{hostile.MARKER} no classmate" in printed[graded.facts["answer_id"]]
+    assert f"{hostile.MARKER} caller" in printed[graded.facts["test_id"]]
+
+
+def test_nothing_outlives_the_run_or_changes_outside_the_course(graded):
+    """Attack classes 2 and 4: detached processes, writes into common/, IPython startup files
+    in the grader's HOME, the repository's files."""
+    assert graded.processes_after == []
+    assert graded.guarded_after == graded.guarded_before
+
+
+def test_output_limits_are_in_bytes(graded):
+    """Attack class 5: 40 MB of text or one 40 MB image are cut, with a note."""
+    for student in ("huge_text", "huge_image"):
+        autograded = (graded.course / "autograded" / student / graded.assignment / graded.name)
+        page = (graded.course / "feedback" / student / graded.assignment
+                / (graded.stem + ".html"))
+        assert autograded.stat().st_size < 3 * 2**20, (student, autograded.stat().st_size)
+        assert page.stat().st_size < 4 * 2**20, (student, page.stat().st_size)
+        assert "[grader: output cut here" in autograded.read_text()
 
 
 def _text(path: Path) -> str:
@@ -254,33 +451,39 @@ def test_feedback_names_the_cause_of_a_wrong_answer(graded):
                 / (graded.stem + ".html")).exists(), student
 
 
+def _main_error(errors: list[tuple[str, str]]) -> tuple[str, str]:
+    error = report.main_error([{"ename": e, "evalue": v} for e, v in errors])
+    return error["ename"], error["evalue"]
+
+
 def test_class_report(graded):
     out = graded.course / "reports" / graded.assignment
     assert (out / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    report = (out / "report.md").read_text()
+    markdown = (out / "report.md").read_text()
     page = _text(out / "report.html")
     # Per-task means equal the gradebook's.
     for grade_id in graded.tests:
         values = [graded.scores(s)[grade_id][0] for s in GRADED]
         mean = f"{sum(values) / len(values):.2f}"
-        (row,) = [line for line in report.splitlines() if f"(`{grade_id}`)" in line
+        (row,) = [line for line in markdown.splitlines() if f"(`{grade_id}`)" in line
                   and line.startswith("|")]
         assert f"| {mean} |" in row, (grade_id, mean, row)
     # The wrong answer's check appears once per student who hit it, with its message.
     target = graded.facts["test_id"]
-    key = grading.normalize_message("AssertionError", graded.facts["message"])
-    hits = [s for s in GRADED if graded.errors(s, target)[:1]
-            and grading.normalize_message(*graded.errors(s, target)[0]) == key]
+    key = report.normalize_message("AssertionError", graded.facts["message"])
+    hits = [s for s in GRADED if graded.errors(s, target) and report.normalize_message(
+        *_main_error(graded.errors(s, target))) == key]
     assert "wrong_answer" in hits and "edited_test_cell" in hits
-    assert f"| {len(hits)} | {key.replace('|', chr(92) + '|')} |" in report
+    assert f"| {len(hits)} | {key.replace('|', chr(92) + '|')} |" in markdown
     assert key in page
     # Kernel failures and integrity flags are listed for a person to look at.
-    assert "`os_exit`: DeadKernelError" in report and "`segfault`: DeadKernelError" in report
-    assert "`monkeypatched_checks`: " in report and "setattr(common.checks" in report
-    assert f"`edited_test_cell`: {target}: test cell edited" in report
-    assert f"`deleted_test_cell`: {target}: test cell deleted" in report
-    assert f"`deleted_task`: {graded.facts['answer_id']}: answer cell deleted" in report
-    assert "`solution`:" not in report.split("## Look at these by hand")[1].split("##")[0]
+    assert "`os_exit`: DeadKernelError" in markdown and "`segfault`: DeadKernelError" in markdown
+    assert "`monkeypatched_checks`: " in markdown and "setattr(common.checks" in markdown
+    assert "## Notebook and hidden tests disagree" in markdown
+    assert f"`edited_test_cell`: {target}: test cell edited" in markdown
+    assert f"`deleted_test_cell`: {target}: test cell deleted" in markdown
+    assert f"`deleted_task`: {graded.facts['answer_id']}: answer cell deleted" in markdown
+    assert "`solution`:" not in markdown.split("## Look at these by hand")[1].split("##")[0]
 
 
 def test_parallel_grading_had_no_failures(graded):
@@ -298,10 +501,10 @@ def test_normalize_message_cuts_what_differs_between_students():
     a = ("x: expected 1 at index (2,) (rtol=1e-05, atol=1e-06); got 0.996094, off by 0.00391; "
          "2 of 3 element(s) differ. Hint: divide by 255.")
     b = a.replace("0.996094, off by 0.00391", "0.5, off by 0.5")
-    assert grading.normalize_message("AssertionError", a) == grading.normalize_message(
+    assert report.normalize_message("AssertionError", a) == report.normalize_message(
         "AssertionError", b)
-    assert "Hint: divide by 255." in grading.normalize_message("AssertionError", a)
-    assert grading.normalize_message("NotImplementedError", "").startswith("not attempted")
+    assert "Hint: divide by 255." in report.normalize_message("AssertionError", a)
+    assert report.normalize_message("NotImplementedError", "").startswith("not attempted")
 
 
 def test_collect_reads_both_layouts(tmp_path):
@@ -315,7 +518,7 @@ def test_collect_reads_both_layouts(tmp_path):
         exercise.read_bytes())
     (loose / "ann (2).ipynb").write_bytes(exercise.read_bytes())
     (loose / "ann_2.ipynb").write_bytes(exercise.read_bytes())
-    found = sorted(grading._student_id(s) for s, _, _ in grading._find_submissions(
+    found = sorted(collect.student_id(s) for s, _, _ in collect.find_submissions(
         loose, "00_setup"))
     assert found == ["Jo_Bloggs_123_assignsubmission", "ann_2", "ann_2"]
     layout = tmp_path / "course" / "submitted" / "kim" / "00_setup"
@@ -323,16 +526,89 @@ def test_collect_reads_both_layouts(tmp_path):
     (layout / "setup-Copy1.ipynb").write_bytes(exercise.read_bytes())
     (layout / "timestamp.txt").write_text("2024-01-01 10:00:00")
     before = _digests(layout)
-    entries = grading.collect(tmp_path / "course", "00_setup", tmp_path / "grading")
+    entries = collect.collect(tmp_path / "course", "00_setup", tmp_path / "grading")
     assert [(e["student"], e["status"]) for e in entries] == [("kim", "collected")]
     copied = tmp_path / "grading" / "submitted" / "kim" / "00_setup"
     assert (copied / name).read_bytes() == exercise.read_bytes()
     assert (copied / "timestamp.txt").exists() and _digests(layout) == before
-    entries = grading.collect(loose, "00_setup", tmp_path / "grading")
+    entries = collect.collect(loose, "00_setup", tmp_path / "grading")
     assert sorted(e["student"] for e in entries) == [
         "Jo_Bloggs_123_assignsubmission", "ann_2", "ann_2-2", "kim"]
 
 
 def test_grading_course_must_live_outside_the_repository():
     with pytest.raises(SystemExit, match="inside the repository"):
-        grading.prepare_course(course.REPO / "graded", "00_setup")
+        course_folder.prepare_course(course.REPO / "graded", "00_setup")
+
+
+def test_students_not_graded_are_reported_as_such(tmp_path):
+    """Attack class 6: a student stopped by the per-student limit, and one whose forged nbgrader
+    metadata makes nbgrader refuse the notebook, are listed as not graded with the reason, in
+    the report and in grades.csv (no score), while the rest of the class is graded."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    solution = hostile.answered("00_setup")
+    nbformat.write(solution, str(folder / "honest.ipynb"))
+    sleeper = nbformat.from_dict(solution)
+    answers = [c for c in sleeper.cells if course.nbgrader_meta(c).get("solution")
+               and c.cell_type == "code"]
+    for cell in answers[:2]:  # each cell is under the per-cell limit, together over the total
+        cell.source = "import time\ntime.sleep(100)\n" + cell.source
+    nbformat.write(sleeper, str(folder / "sleeper.ipynb"))
+    forged = nbformat.from_dict(solution)
+    forged.cells.append(nbformat.v4.new_code_cell("1", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": False, "grade_id": "", "points": 100,
+        "schema_version": 3}}))
+    nbformat.write(forged, str(folder / "forged_metadata.ipynb"))
+    command = [sys.executable, "-m", "grading", "run", "00_setup", str(folder), "--course",
+               str(tmp_path / "course"), "--jobs", "2", "--timeout", "120",
+               "--student-timeout", "45"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                            cwd=course.REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(tmp_path / "course" / "grades.csv") as handle:
+        rows = {r["student_id"]: r for r in csv.DictReader(handle)}
+    assert rows["honest"]["graded"] == "yes" and float(rows["honest"]["raw_score"]) == 4.0
+    assert rows["sleeper"]["graded"] == "no" and rows["sleeper"]["score"] == ""
+    assert "per-student limit" in rows["sleeper"]["not_graded_reason"]
+    assert rows["forged_metadata"]["graded"] == "no" and rows["forged_metadata"]["score"] == ""
+    markdown = (tmp_path / "course" / "reports" / "00_setup" / "report.md").read_text()
+    assert "`sleeper`: not graded: timeout: stopped after the 45 s per-student limit" in markdown
+    assert "`forged_metadata`: not graded: failed" in markdown
+    assert "1 submission(s) graded of 3 collected" in markdown
+    assert _marked_processes() == []
+
+
+def test_export_stops_when_the_gradebook_or_config_changed_outside_the_grader(tmp_path):
+    """Integrity (issue 13, deliver 3): what a submission graded with --unsandboxed could do,
+    done by hand: a trigger, a forged extra credit, Python appended to the course config. Each
+    stops the export with a message naming it; `python -m grading seal` accepts them."""
+    import sqlite3
+
+    course_dir = course_folder.prepare_course(tmp_path / "course", "00_setup")
+    course_folder.seal(course_dir)
+    assert course_folder.verify(course_dir) == []
+    with sqlite3.connect(course_dir / "gradebook.db") as db:
+        db.execute("INSERT INTO student (id) VALUES ('mallory')")
+        db.execute("CREATE TRIGGER hostile AFTER UPDATE ON student BEGIN SELECT 1; END")
+    with open(course_dir / "nbgrader_config.py", "a") as config:
+        config.write("\nprint('runs in every nbgrader command')\n")
+    problems = course_folder.verify(course_dir)
+    assert any("trigger hostile" in p for p in problems), problems
+    assert any("nbgrader_config.py" in p for p in problems), problems
+    with pytest.raises(SystemExit, match="(?s)export stopped.*trigger hostile"):
+        course_folder.export(course_dir)
+    assert not (course_dir / "grades.csv").exists()
+    course_folder.prepare_course(course_dir, "00_setup")  # rewrites the config
+    with sqlite3.connect(course_dir / "gradebook.db") as db:
+        db.execute("DROP TRIGGER hostile")
+    course_folder.record_differences(course_dir, "test")  # nothing left to record
+    assert course_folder.verify(course_dir) == []
+    # A manual score set outside the formgrader, then accepted by the instructor.
+    with sqlite3.connect(course_dir / "gradebook.db") as db:
+        db.execute("INSERT INTO grade (id, extra_credit, needs_manual_grade) "
+                   "VALUES ('forged', 100, 0)")
+    course_folder.record_differences(course_dir, "after a late write")
+    assert any("forged" in p for p in course_folder.verify(course_dir))
+    course_folder.accept(course_dir)
+    assert course_folder.verify(course_dir) == []

@@ -23,7 +23,7 @@ DEFAULT_STUDENT_TIMEOUT = 900  # seconds for one student's whole autograde, a la
 class StudentRun:
     student: str
     seconds: float  # wall clock
-    cpu_seconds: float  # nbgrader and the kernel together
+    cpu_seconds: float  # of nbgrader's process only: a sandboxed kernel's is not counted
     status: str  # graded | failed | timeout
     detail: str = ""
 
@@ -240,7 +240,7 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
     timing = {"assignment": assignment, "jobs": jobs, "students": len(students),
               "fork": fork, "wall_seconds": round(wall, 2),
               "seconds_per_submission": round(wall / max(1, len(students)), 2),
-              "cpu_seconds_per_submission": round(
+              "grader_cpu_seconds_per_submission": round(
                   sum(r.cpu_seconds for r in runs) / max(1, len(runs)), 2),
               "load_average_before": load_before,
               "load_average_after": os.getloadavg() if hasattr(os, "getloadavg") else None,

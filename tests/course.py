@@ -19,6 +19,20 @@ def assignments() -> list[str]:
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
+def class_graded_assignments() -> list[str]:
+    """The assignments tests/test_grading.py grades as a class of hostile submissions:
+    00_setup and a training assignment (GRADING_TEST_ASSIGNMENTS=all, or a comma-separated
+    list, chooses others)."""
+    found = assignments()
+    wanted = os.environ.get("GRADING_TEST_ASSIGNMENTS", "")
+    if wanted == "all":
+        return found
+    if wanted:
+        return [a for a in wanted.split(",") if a in found]
+    second = [a for a in ("04_gan", "02_vae", "01_autoencoders", "03_elbo") if a in found][:1]
+    return ["00_setup", *second]
+
+
 def solution_notebook(assignment: str) -> Path:
     """The one solution notebook of an assignment."""
     (path,) = sorted((SOLUTIONS / assignment).glob("*.ipynb"))

@@ -35,24 +35,7 @@ import hostile  # noqa: E402
 from grading import collect, course_folder, execute, report, sandbox, verdicts  # noqa: E402
 
 TIMEOUT = 30  # per-cell seconds while grading the fixtures (legit cells need a few)
-SECOND_CHOICES = ("04_gan", "02_vae", "01_autoencoders", "03_elbo")  # a training one first
-
-
-def _assignments_under_test() -> list[str]:
-    found = course.assignments()
-    wanted = os.environ.get("GRADING_TEST_ASSIGNMENTS", "")
-    if wanted == "all":
-        return found
-    if wanted:
-        return [a for a in wanted.split(",") if a in found]
-    second = [a for a in SECOND_CHOICES if a in found][:1]
-    return ["00_setup", *second]
-
-
-ASSIGNMENTS = _assignments_under_test()
-FIXTURES = sorted(hostile.EXPECT)
-GRADED = [f for f in FIXTURES if hostile.EXPECT[f] != "rejected"]
-REJECTED = [f for f in FIXTURES if hostile.EXPECT[f] == "rejected"]
+ASSIGNMENTS = course.class_graded_assignments()
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -98,7 +81,11 @@ class Graded:
         others = [a for a in course.assignments() if a != assignment]
         other = (course.EXERCISES / others[0] / course.solution_notebook(others[0]).name
                  if others else None)
-        self.facts = hostile.build(assignment, self.folder, self.course, other)
+        only = None if assignment == "00_setup" else hostile.TRAINING_FIXTURES
+        self.facts = hostile.build(assignment, self.folder, self.course, other, only)
+        self.fixtures = sorted(p.stem for p in self.folder.glob("*.ipynb"))
+        self.students = [f for f in self.fixtures if hostile.EXPECT[f] != "rejected"]
+        self.rejected = [f for f in self.fixtures if hostile.EXPECT[f] == "rejected"]
         self.before = _digests(self.folder)
         self.guarded_before = _guarded()
         command = [sys.executable, "-m", "grading", "run", assignment, str(self.folder),
@@ -112,6 +99,12 @@ class Graded:
         self.stem = Path(self.name).stem
         self.tests = [c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
             course.read(course.solution_notebook(assignment)))]
+
+    def need(self, *students: str) -> None:
+        """Skip a check whose fixtures this class does not hold (see TRAINING_FIXTURES)."""
+        missing = [s for s in students if s not in self.fixtures]
+        if missing:
+            pytest.skip(f"{', '.join(missing)} graded on 00_setup only")
 
     def scores(self, student: str) -> dict[str, tuple[float, float]]:
         from nbgrader.api import Gradebook
@@ -165,7 +158,7 @@ def test_every_fixture_scores_as_expected(graded):
     assert any(score == top for score, top in others.values()), (
         "the control (broken task skipped) earns nothing else: the test would be vacuous")
     wrong = {}
-    for student in GRADED:
+    for student in graded.students:
         scores = graded.scores(student)
         assert set(scores) == set(graded.tests), f"{student}: graded cells {sorted(scores)}"
         expect = hostile.EXPECT[student]
@@ -189,7 +182,7 @@ def test_max_scores_come_from_the_gradebook(graded):
     source = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points
               for c in course.graded_test_cells(course.read(
                   course.solution_notebook(graded.assignment)))}
-    for student in GRADED:
+    for student in graded.students:
         assert {k: v[1] for k, v in graded.scores(student).items()} == source, student
 
 
@@ -199,28 +192,28 @@ def test_rejected_files_get_a_reason_and_no_score(graded):
     assert manifest["empty_file"]["reason"] == "empty file"
     assert manifest["invalid_json"]["reason"].startswith("not valid JSON")
     assert manifest["wrong_assignment"]["reason"].startswith("wrong assignment")
-    for student in REJECTED:
+    for student in graded.rejected:
         assert manifest[student]["status"] == "rejected"
         assert not (graded.course / "submitted" / student).exists()
     with open(graded.course / "grades.csv") as handle:
         rows = {r["student_id"]: r for r in csv.DictReader(handle)
                 if r["assignment"] == graded.assignment}
-    assert set(rows) == set(FIXTURES)
-    for student in REJECTED:  # listed as not graded, with the reason, never as a graded 0
+    assert set(rows) == set(graded.fixtures)
+    for student in graded.rejected:  # listed as not graded, with the reason, never as a graded 0
         assert rows[student]["score"] == "" and rows[student]["graded"] == "no", rows[student]
         assert manifest[student]["reason"] in rows[student]["not_graded_reason"]
-    assert all(rows[student]["graded"] == "yes" for student in GRADED)
+    assert all(rows[student]["graded"] == "yes" for student in graded.students)
     top = sum(float(course.nbgrader_meta(c)["points"]) for c in course.graded_test_cells(
         course.read(course.solution_notebook(graded.assignment))))
     assert float(rows["solution"]["raw_score"]) == top  # autograded part; written: by hand
     markdown = (graded.course / "reports" / graded.assignment / "report.md").read_text()
-    for student in REJECTED:
+    for student in graded.rejected:
         assert f"`{student}`: not graded: {manifest[student]['reason']}" in markdown
 
 
 def test_submissions_are_byte_identical_after_grading(graded):
     assert graded.after == graded.before
-    for student in GRADED:
+    for student in graded.students:
         copy = graded.course / "submitted" / student / graded.assignment / graded.name
         assert copy.read_bytes() == (graded.folder / f"{student}.ipynb").read_bytes(), student
 
@@ -230,6 +223,7 @@ def test_kernel_deaths_and_hangs_are_recorded_in_the_broken_cell(graded):
     expected = {"os_exit": "DeadKernelError", "segfault": "DeadKernelError",
                 "uninterruptible_loop": "CellTimeoutError", "infinite_loop": "CellTimeoutError",
                 "memory_bomb": "MemoryError", "syntax_error": "SyntaxError"}
+    graded.need(*expected)
     for student, ename in expected.items():
         names = [e for e, _ in graded.errors(student, answer)]
         assert ename in names, f"{student}: errors in the answer cell {names}"
@@ -319,6 +313,7 @@ def test_deleted_test_cell_is_restored_and_run(graded, student):
     """nbgrader re-adds a deleted test cell from the gradebook and runs it (its verdict is
     decided as for any test cell); with the answer cell deleted too (nbgrader 0.9 alone fails
     that submission), it runs and fails for want of the definition."""
+    graded.need(student)
     target = graded.facts["test_id"]
     restored = [c for c in graded.autograded(student).cells
                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == target]
@@ -361,6 +356,7 @@ def test_gradebook_and_course_are_the_instructors_alone(graded):
     import sqlite3
     import stat
 
+    graded.need("tamper_gradebook")
     gradebook = graded.course / "gradebook.db"
     assert stat.S_IMODE(graded.course.stat().st_mode) == 0o700
     assert stat.S_IMODE(gradebook.stat().st_mode) == 0o600
@@ -378,7 +374,7 @@ def test_gradebook_and_course_are_the_instructors_alone(graded):
 
 def _feedback_and_autograded(graded) -> dict[str, str]:
     texts = {}
-    for student in GRADED:
+    for student in graded.students:
         texts[f"{student} feedback"] = _text(graded.course / "feedback" / student
                                              / graded.assignment / (graded.stem + ".html"))
         texts[f"{student} autograded"] = (graded.course / "autograded" / student
@@ -389,8 +385,9 @@ def _feedback_and_autograded(graded) -> dict[str, str]:
 def test_nothing_hidden_reaches_a_student(graded):
     """Attack class 3, and every student's feedback: no hidden-test source (probes, verdicts,
     their inputs), no classmate's answer, no file the sandbox hides."""
-    released = "\n".join(c.source for c in course.read(
-        course.EXERCISES / graded.assignment / graded.name).cells)
+    released = "\n".join(c.source for path in (course.EXERCISES / graded.assignment / graded.name,
+                                                course.solution_notebook(graded.assignment))
+                         for c in course.read(path).cells)  # a student may write the same
     hidden_lines = [line.strip() for line in course.hidden_source(graded.assignment).splitlines()
                     if len(line.strip()) >= 30 and line.strip() not in released]
     assert len(hidden_lines) > 5
@@ -404,6 +401,8 @@ def test_nothing_hidden_reaches_a_student(graded):
         if found:
             leaks[where] = found[:3]
     assert not leaks, leaks
+    if "leak" not in graded.fixtures:
+        return
     # The attack did run: it tried every secret and the spy saw the visible test call it.
     printed = {course.nbgrader_meta(c).get("grade_id"): "".join(
         o.get("text", "") for o in c.get("outputs", []))
@@ -424,6 +423,7 @@ def test_nothing_outlives_the_run_or_changes_outside_the_course(graded):
 
 def test_output_limits_are_in_bytes(graded):
     """Attack class 5: 40 MB of text or one 40 MB image are cut, with a note."""
+    graded.need("huge_text", "huge_image")
     for student in ("huge_text", "huge_image"):
         autograded = (graded.course / "autograded" / student / graded.assignment / graded.name)
         page = (graded.course / "feedback" / student / graded.assignment
@@ -446,7 +446,7 @@ def test_feedback_names_the_cause_of_a_wrong_answer(graded):
         graded.stem + ".html")
     message = re.sub(r"\s+", " ", graded.facts["message"])
     assert message in _text(page), f"feedback lacks the check message {message!r}"
-    for student in GRADED:
+    for student in graded.students:
         assert (graded.course / "feedback" / student / graded.assignment
                 / (graded.stem + ".html")).exists(), student
 
@@ -463,7 +463,7 @@ def test_class_report(graded):
     page = _text(out / "report.html")
     # Per-task means equal the gradebook's.
     for grade_id in graded.tests:
-        values = [graded.scores(s)[grade_id][0] for s in GRADED]
+        values = [graded.scores(s)[grade_id][0] for s in graded.students]
         mean = f"{sum(values) / len(values):.2f}"
         (row,) = [line for line in markdown.splitlines() if f"(`{grade_id}`)" in line
                   and line.startswith("|")]
@@ -471,18 +471,21 @@ def test_class_report(graded):
     # The wrong answer's check appears once per student who hit it, with its message.
     target = graded.facts["test_id"]
     key = report.normalize_message("AssertionError", graded.facts["message"])
-    hits = [s for s in GRADED if graded.errors(s, target) and report.normalize_message(
+    hits = [s for s in graded.students if graded.errors(s, target) and report.normalize_message(
         *_main_error(graded.errors(s, target))) == key]
-    assert "wrong_answer" in hits and "edited_test_cell" in hits
+    assert "wrong_answer" in hits
     assert f"| {len(hits)} | {key.replace('|', chr(92) + '|')} |" in markdown
     assert key in page
     # Kernel failures and integrity flags are listed for a person to look at.
-    assert "`os_exit`: DeadKernelError" in markdown and "`segfault`: DeadKernelError" in markdown
     assert "`monkeypatched_checks`: " in markdown and "setattr(common.checks" in markdown
     assert "## Notebook and hidden tests disagree" in markdown
-    assert f"`edited_test_cell`: {target}: test cell edited" in markdown
-    assert f"`deleted_test_cell`: {target}: test cell deleted" in markdown
-    assert f"`deleted_task`: {graded.facts['answer_id']}: answer cell deleted" in markdown
+    if graded.assignment == "00_setup":  # the class with every fixture
+        assert "edited_test_cell" in hits
+        assert "`os_exit`: DeadKernelError" in markdown
+        assert "`segfault`: DeadKernelError" in markdown
+        assert f"`edited_test_cell`: {target}: test cell edited" in markdown
+        assert f"`deleted_test_cell`: {target}: test cell deleted" in markdown
+        assert f"`deleted_task`: {graded.facts['answer_id']}: answer cell deleted" in markdown
     assert "`solution`:" not in markdown.split("## Look at these by hand")[1].split("##")[0]
 
 
@@ -490,7 +493,7 @@ def test_parallel_grading_had_no_failures(graded):
     timing = json.loads((graded.course / "logs" / graded.assignment / "autograde.json")
                         .read_text())
     assert timing["jobs"] == 2
-    assert {r["student"] for r in timing["runs"]} == set(GRADED)
+    assert {r["student"] for r in timing["runs"]} == set(graded.students)
     assert all(r["status"] == "graded" for r in timing["runs"]), timing["runs"]
 
 

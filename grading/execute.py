@@ -38,7 +38,7 @@ KERNEL_ENV = {  # every autograded kernel runs in test mode, offline, headless
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "MALLOC_ARENA_MAX": "2",  # fewer glibc arenas: less reserved address space per thread
 }
-FILE_SIZE_LIMIT = 1 << 30  # bytes per file the kernel writes (RLIMIT_FSIZE)
+FILE_SIZE_LIMIT = 256 << 20  # bytes per file the kernel writes (RLIMIT_FSIZE), its log included
 
 # Runs as `python -c _LAUNCHER LIMIT ENV_JSON kernel-command...`: set limits, then exec the kernel.
 _LAUNCHER = """\

@@ -247,9 +247,10 @@ VIOLATIONS = Path(".grading") / "violations.json"
 
 
 def common_folder() -> Path:
-    import importlib.util
+    """The installed `common/` package (what every kernel imports)."""
+    from grading import sandbox
 
-    return Path(list(importlib.util.find_spec("common").submodule_search_locations)[0])
+    return sandbox.pack_folders()[0]
 
 
 def gradebook_state(course: Path) -> dict:

@@ -306,8 +306,8 @@ class GradingExecute(Execute):
             summary[test_id] = {"notebook": "passed" if passed_in_notebook else "failed",
                                 "verdict": message or "passed"}
             if message:  # first: nbgrader scores a code cell by its first error or result
-                cell.outputs.insert(0, _error_output("AssertionError",
-                                                     verdicts.for_student(message)))
+                cell.outputs.insert(0, _error_output("AssertionError", verdicts.for_student(
+                    message, records.get(test_id))))
         info = resources.get("nbgrader", {})
         if info.get("student"):
             coursedir = CourseDirectory(config=self.config)

@@ -131,10 +131,15 @@ _GOT = re.compile(r"([;,:] got\b|\(got\b).*?(?=(\.? Hint:)|$)", re.S)
 _WHERE = re.compile(r" at index \([0-9, ]*\)")
 
 
-def for_student(message: str) -> str:
+def for_student(message: str, got: Probed | None = None) -> str:
     """A verdict's message without what the student's kernel computed while the probes ran
-    (the 'got …' parts, the index of the worst element): nothing the kernel wrote after it
-    saw the hidden tests may reach the student. The expected values and hints stay."""
+    (the 'got …' parts, the index of the worst element, the texts of the errors it raised):
+    nothing the kernel wrote after it saw the hidden tests may reach the student. The expected
+    values and hints stay."""
+    for error in sorted((got.errors.values() if got else ()), key=len, reverse=True):
+        quoted = next((error[:n] for n in range(len(error), 11, -1) if error[:n] in message), "")
+        if quoted:  # a verdict may quote an error whole or cut
+            message = message.replace(quoted, error_kind(error))
     return _WHERE.sub("", _GOT.sub(r"\1 something else", message))[:2000]
 
 

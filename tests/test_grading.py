@@ -615,3 +615,18 @@ def test_export_stops_when_the_gradebook_or_config_changed_outside_the_grader(tm
     assert any("forged" in p for p in course_folder.verify(course_dir))
     course_folder.accept(course_dir)
     assert course_folder.verify(course_dir) == []
+
+
+def test_what_a_student_reads_of_a_failed_verdict():
+    """Nothing the kernel wrote after it saw the probes reaches the student: a verdict's
+    message loses the 'got …' part, the worst element's index and the texts of the student's
+    errors (which could quote the probes), and keeps what was expected and the hint."""
+    got = verdicts.Probed("t", ["f(x)"], [None], ["ValueError: def verdict_t(got, ref): ..."])
+    message = ("hidden tests: f(x): expected 0.2 at index (0, 3) (rtol=1e-05, atol=1e-06); got "
+               "0.19, off by 0.01; 2 of 4 element(s) differ. Hint: divide by 255. f raised "
+               "ValueError: def verdict_t(got")
+    shown = verdicts.for_student(message, got)
+    assert "0.19" not in shown and "(0, 3)" not in shown and "verdict_t" not in shown
+    assert "expected 0.2" in shown and "Hint: divide by 255." in shown
+    assert "raised ValueError" in shown
+    assert verdicts.error_kind("Custom: anything") == "an exception"

@@ -55,10 +55,6 @@ class Probed:
         return self.values[name]
 
 
-def record_from_lists(test_id: str, names, arrays, errors, reference: bool = False) -> Probed:
-    return Probed(test_id, names, arrays, errors, reference)
-
-
 def load_record(path: Path, test_id: str, reference: bool = False) -> Probed | None:
     """A record written by probe_runtime.save, read without pickle; None when the file is
     missing, too large, or not a record (the student's kernel wrote it, so trust nothing)."""

@@ -105,6 +105,8 @@ def serve() -> None:
 
     from nbgrader.apps import NbGraderApp
 
+    if not sandbox.unavailable_reason():  # found once here, not once per student
+        sandbox.font_list()
     for line in sys.stdin:
         job = json.loads(line)
         start = time.monotonic()

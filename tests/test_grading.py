@@ -290,6 +290,30 @@ except OSError:
     assert max(int(p) for p in re.findall(r"\d+", pids.split("processes")[1])) < 50, pids
 
 
+def test_sandboxed_kernel_finds_matplotlibs_font_list_ready(tmp_path):
+    """The grader copies a font list into each kernel's MPLCONFIGDIR, so no kernel spends a
+    second rebuilding it (matplotlib logs "generated new fontManager" when it does), and the
+    list names no font of the instructor's HOME."""
+    (output,) = _run_kernel(tmp_path, """
+import logging, os, pathlib
+class Remember(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage())
+records, log = [], logging.getLogger("matplotlib.font_manager")
+log.setLevel(logging.INFO)
+log.addHandler(Remember())
+before = sorted(p.name for p in pathlib.Path(os.environ["MPLCONFIGDIR"]).iterdir())
+import matplotlib.font_manager as fm
+print("ready", before, "rebuilt", any("generated new" in r for r in records))
+print("fonts", len(fm.fontManager.ttflist), "from home",
+      sum(os.environ["HOME"] in f.fname for f in fm.fontManager.ttflist))
+""")
+    ready, fonts = output.splitlines()
+    assert "fontlist-v" in ready and ready.endswith("rebuilt False"), ready
+    assert int(fonts.split()[1]) > 0 and fonts.endswith("from home 0"), fonts
+    assert str(Path.home()) not in sandbox.font_list().read_text()
+
+
 def test_unsandboxed_runs_with_the_graders_powers(tmp_path):
     """--unsandboxed (GradingExecute.sandboxed=False) is the documented unsafe mode."""
     (output,) = _run_kernel(tmp_path, "import os; print(os.getuid())", sandboxed=False)

@@ -144,3 +144,22 @@ def check_trainable(model, inputs, loss_fn: Callable | None = None, name: str = 
               f"all-zero gradients for {', '.join(zero)}",
               hint or "a saturated activation, a constant output, or an argmax/round in "
                       "the graph stops learning.")
+
+
+def earlier_task_passes(task: str, check: Callable[[], object]) -> bool:
+    """Whether an earlier task's answer passes `check` (a few of that task's own checks).
+
+    A test that uses an earlier task's function calls this first and runs the checks that
+    depend on it only when it returns True: one mistake then costs one task. When it returns
+    False it prints which task to revisit; the grader checks this task with a correct version
+    of the earlier function, so its points do not depend on the earlier task."""
+    try:
+        check()
+    except Exception as error:  # NotImplementedError or any failure of the earlier answer
+        reason = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        print(f"Checks of this task that use {task} skipped: {task} fails its own check "
+              f"({reason}). Fix {task} first, then rerun this cell. When grading, this task "
+              f"is checked with a correct version of {task}, so its points do not depend on "
+              "that mistake.")
+        return False
+    return True

@@ -12,6 +12,7 @@ test suite."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 
@@ -34,6 +35,22 @@ class Answers:
 
     def __contains__(self, name: str) -> bool:
         return name in self._namespace
+
+    @contextlib.contextmanager
+    def using(self, **replacements):
+        """Within the block, the student's globals `replacements` name are the given objects
+        (for example the reference version of an earlier task's function, which the student's
+        later code looks up by name), so one mistake costs one task; restored afterwards."""
+        saved = {name: self._namespace[name] for name in replacements if name in self._namespace}
+        self._namespace.update(replacements)
+        try:
+            yield self
+        finally:
+            for name in replacements:
+                if name in saved:
+                    self._namespace[name] = saved[name]
+                else:
+                    self._namespace.pop(name, None)
 
 
 def describe(error: BaseException) -> str:

@@ -117,14 +117,17 @@ def namespace_with(assignment: str, replacement: str | None) -> dict:
     return namespace
 
 
-def run_visible(assignment: str, grade_id: str, replacement: str | None) -> None:
-    """Run the task's test cell as students see it; AssertionError when a check fails."""
+def run_visible(assignment: str, grade_id: str, replacement: str | None) -> str:
+    """Run the task's test cell as students see it and return what it printed;
+    AssertionError when a check fails."""
     import contextlib
     import io
 
     namespace = namespace_with(assignment, replacement)
-    with contextlib.redirect_stdout(io.StringIO()):
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
         exec(compile(test_cell_source(assignment, grade_id), f"<{grade_id}>", "exec"), namespace)
+    return printed.getvalue()
 
 
 def reference_records(assignment: str) -> dict:

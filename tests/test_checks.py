@@ -94,3 +94,19 @@ def test_check_trainable_finds_disconnected_and_dead_variables():
     frozen.trainable = False
     with fails("trainable variables; got none"):
         checks.check_trainable(frozen, np.ones((2, 4), "float32"))
+
+
+def test_earlier_task_passes_names_the_task_to_revisit(capsys):
+    assert checks.earlier_task_passes("Task 1 (f)", lambda: None)
+    assert capsys.readouterr().out == ""
+
+    def unfinished():
+        raise NotImplementedError
+
+    def wrong():
+        checks.check_close(1.0, 2.0, name="f(0)")
+
+    for check, cause in [(unfinished, "NotImplementedError"), (wrong, "f(0): expected 2")]:
+        assert not checks.earlier_task_passes("Task 1 (f)", check)
+        printed = capsys.readouterr().out
+        assert "Fix Task 1 (f) first" in printed and cause in printed, printed

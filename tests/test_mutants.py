@@ -5,11 +5,15 @@ For each assignment, tests/mutants/<assignment>.py defines
     MUTANTS     = {test_cell_grade_id: {description: source redefining the task}}
     VARIANTS    = {test_cell_grade_id: {description: source of another correct answer}}
     HIDDEN_ONLY = {test_cell_grade_id: {descriptions of mutants only the hidden tests catch}}
+    CASCADES    = {test_cell_grade_id: {description: source of a wrong EARLIER task}}
 The harness runs, in-process and without training, the solution notebook's first code cell
 (imports and setup) and its solution cells, then, with one mutant or variant swapped in, the
 task's test cell (the visible checks students run) and the task's hidden test (its probe, then
 its verdict against the solution's record, as the grader does; solutions/<a>/hidden_tests.py).
-Every mutant fails the verdict; every mutant not in HIDDEN_ONLY also fails the visible checks."""
+Every mutant fails the verdict; every mutant not in HIDDEN_ONLY also fails the visible checks.
+One mistake costs one task: with a CASCADES entry (a wrong answer to an earlier task) swapped in,
+the later task's visible checks and verdict still pass, and the visible checks name the earlier
+task to revisit."""
 
 from __future__ import annotations
 
@@ -26,11 +30,12 @@ MUTANT_DIR = course.REPO / "tests" / "mutants"
 def _spec(assignment: str):
     path = MUTANT_DIR / f"{assignment}.py"
     if not path.exists():
-        return {}, {}, {}
+        return {}, {}, {}, {}
     spec = importlib.util.spec_from_file_location(f"mutants_{assignment}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.MUTANTS, getattr(module, "VARIANTS", {}), getattr(module, "HIDDEN_ONLY", {})
+    return (module.MUTANTS, getattr(module, "VARIANTS", {}), getattr(module, "HIDDEN_ONLY", {}),
+            getattr(module, "CASCADES", {}))
 
 
 def _cases(kind: int):
@@ -45,7 +50,7 @@ def _cases(kind: int):
 def test_every_test_cell_has_mutants_and_a_hidden_test(assignment):
     """A check that no typical mistake trips might be a check that cannot fail; a test cell
     without a verdict would be decided inside the student's kernel alone."""
-    mutants, _, hidden_only = _spec(assignment)
+    mutants, _, hidden_only, cascades = _spec(assignment)
     ids = {c.metadata.nbgrader.grade_id
            for c in course.graded_test_cells(course.read(course.solution_notebook(assignment)))}
     missing = sorted(i for i in ids if not mutants.get(i))
@@ -56,6 +61,8 @@ def test_every_test_cell_has_mutants_and_a_hidden_test(assignment):
     assert source, f"{assignment}: no solutions/{assignment}/hidden_tests.py"
     assert set(probe_runtime.probes(source)) == ids, f"{assignment}: probes != test cells"
     assert set(verdicts.load_verdicts(source)) == ids, f"{assignment}: verdicts != test cells"
+    unknown = sorted(set(cascades) - ids)
+    assert not unknown, f"{assignment}: CASCADES name unknown test cells {unknown}"
     stray = {g: set(d) - set(mutants.get(g, {})) for g, d in hidden_only.items()}
     assert not any(stray.values()), f"{assignment}: HIDDEN_ONLY names unknown mutants {stray}"
 
@@ -78,7 +85,7 @@ def test_correct_variant_passes(assignment, grade_id, description):
 
 @pytest.mark.parametrize("assignment, grade_id, description", list(_cases(0)))
 def test_mutant_fails_with_message(assignment, grade_id, description):
-    mutants, _, hidden_only = _spec(assignment)
+    mutants, _, hidden_only, _ = _spec(assignment)
     source = mutants[grade_id][description]
     message = course.verdict_message(assignment, grade_id, source)
     assert len(message) > 30, f"the verdict for '{description}' explains nothing: {message!r}"
@@ -89,3 +96,13 @@ def test_mutant_fails_with_message(assignment, grade_id, description):
         course.run_visible(assignment, grade_id, source)
     assert len(str(failure.value)) > 20, (
         f"the failure for '{description}' explains nothing: {failure.value!r}")
+
+
+@pytest.mark.parametrize("assignment, grade_id, description", list(_cases(3)))
+def test_earlier_mistake_costs_only_its_own_task(assignment, grade_id, description):
+    source = _spec(assignment)[3][grade_id][description]
+    printed = course.run_visible(assignment, grade_id, source)
+    assert "Fix Task" in printed, (
+        f"with '{description}' the visible checks of {grade_id} passed without naming the "
+        f"earlier task to revisit; printed: {printed[-500:]!r}")
+    assert course.verdict_message(assignment, grade_id, source) == ""

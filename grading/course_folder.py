@@ -77,9 +77,14 @@ def db_url(course: Path) -> str:
     return "sqlite:///" + str(course / "gradebook.db")
 
 
+_NOT_CONTENT = {"__pycache__", ".ipynb_checkpoints"}  # caches Python and Jupyter write at will
+
+
 def digest_tree(folder: Path) -> str:
+    """sha256 of a folder's files (names and bytes), caches left out."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()
+                       and not _NOT_CONTENT & set(p.relative_to(folder).parts)):
         digest.update(str(path.relative_to(folder)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

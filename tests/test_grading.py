@@ -670,3 +670,21 @@ def test_probes_can_lend_the_student_an_earlier_reference_function():
     with pytest.raises(KeyError), answers.using(loss=lambda: "reference"):
         raise KeyError("the probe failed")
     assert answers["later"]() == "student's"
+
+
+def test_common_digest_sees_code_changes_not_caches(tmp_path):
+    """The seal's digest of common/ changes with any source file, not with the bytecode and
+    checkpoint caches Python and Jupyter write on their own (no false alarm at export)."""
+    package = tmp_path / "common"
+    package.mkdir()
+    (package / "checks.py").write_text("OK = True\n")
+    before = course_folder.digest_tree(package)
+    for cache in ("__pycache__/checks.cpython-311.pyc", ".ipynb_checkpoints/x-checkpoint.py"):
+        (package / cache).parent.mkdir()
+        (package / cache).write_bytes(b"cache")
+    assert course_folder.digest_tree(package) == before
+    (package / "checks.py").write_text("OK = False\n")
+    assert course_folder.digest_tree(package) != before
+    (package / "checks.py").write_text("OK = True\n")
+    (package / "extra.py").write_text("")
+    assert course_folder.digest_tree(package) != before

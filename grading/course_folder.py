@@ -333,13 +333,27 @@ def verify(course: Path) -> list[str]:
     return earlier + differences(course)
 
 
+def formgrader_command(course: Path, port: int, token: str) -> list[str]:
+    """JupyterLab in the course folder, local only: nbgrader 0.9's formgrader is its server
+    extension (at /formgrader), reading the course's nbgrader_config.py."""
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               f"--ServerApp.root_dir={course}", f"--IdentityProvider.token={token}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # Jupyter refuses root unless told
+        command.append("--ServerApp.allow_root=True")
+    return command
+
+
 def formgrader(course: Path, port: int) -> None:
-    """nbgrader's formgrader (a Jupyter server) in the course; seal its changes when it ends."""
+    """nbgrader's formgrader in the course; seal its changes when it ends."""
+    import secrets
+
     record_differences(course, "before the formgrader session")
-    command = [sys.executable, "-m", "nbgrader", "formgrader", f"--port={port}", "--no-browser"]
-    print(f"formgrader on http://localhost:{port}/formgrader (Ctrl-C to end and seal)")
+    token = secrets.token_hex(24)
+    print(f"formgrader on http://127.0.0.1:{port}/formgrader?token={token} "
+          "(Ctrl-C to end and seal)", flush=True)
     try:
-        subprocess.run(command, cwd=course, env=nbgrader_env())
+        subprocess.run(formgrader_command(course, port, token), cwd=course, env=nbgrader_env())
     except KeyboardInterrupt:
         pass
     seal(course)

@@ -20,8 +20,10 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -688,3 +690,57 @@ def test_common_digest_sees_code_changes_not_caches(tmp_path):
     (package / "checks.py").write_text("OK = True\n")
     (package / "extra.py").write_text("")
     assert course_folder.digest_tree(package) != before
+
+
+@pytest.mark.parametrize("graded", ["00_setup"], indirect=True)
+def test_formgrader_session_grades_by_hand_and_seals(graded, tmp_path):
+    """`python -m grading formgrader` serves nbgrader's formgrader for the course; a written
+    answer graded through it is sealed when the session ends, so export accepts it."""
+    import signal
+    import socket
+    import urllib.request
+
+    from nbgrader.api import Gradebook
+
+    copy = tmp_path / "course"
+    shutil.copytree(graded.course, copy, symlinks=True)
+    course_folder.prepare_course(copy, graded.assignment)  # its config now names the copy
+    course_folder.accept(copy)
+    with Gradebook(course_folder.db_url(copy)) as gradebook:
+        notebook = gradebook.find_submission_notebook(graded.stem, graded.assignment, "solution")
+        (written,) = [g for g in notebook.grades if g.cell_type == "markdown"]
+        grade_id, top = written.id, written.max_score
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "grading", "formgrader", "--course", str(copy), "--port",
+         str(port)], cwd=course.REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True)
+    try:
+        url = re.search(r"http://\S+", server.stdout.readline()).group(0)
+        token = url.split("token=")[1]
+
+        def call(path: str, data: bytes | None = None) -> bytes:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}{path}", data=data, method="PUT" if data else "GET",
+                headers={"Authorization": f"token {token}"})
+            return urllib.request.urlopen(request, timeout=10).read()
+
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page = call("/formgrader").decode()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "no formgrader"
+                time.sleep(0.5)
+        assert "formgrader" in page.lower()
+        call(f"/formgrader/api/grade/{grade_id}", json.dumps({"manual_score": top}).encode())
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        output = server.communicate(timeout=60)[0]
+    assert server.returncode == 0, output[-2000:]
+    with Gradebook(course_folder.db_url(copy)) as gradebook:
+        assert gradebook.find_grade_by_id(grade_id).manual_score == top
+    assert course_folder.verify(copy) == [], "the session's grade was not sealed"

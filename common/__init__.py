@@ -6,8 +6,12 @@ so a program that needs one helper does not pay for TensorFlow."""
 import importlib
 import os
 
-# Quiet TensorFlow's C++ start-up chatter unless the user asked for it.
+from common import quiet as _quiet
+
+# Quiet TensorFlow's C++ start-up chatter unless the user asked for it: the log level covers
+# what it logs once running; the import hook, what it writes before (import common first).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_quiet.install()
 
 _SUBMODULES = ("checks", "datasets", "metrics", "modes", "plotting", "runtime")
 _FROM_RUNTIME = ("budget", "mode", "setup")

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from common import quiet
 from common.modes import DEFAULT_MODE, MODES, budget, mode, offline  # noqa: F401 (re-exported)
 
 
@@ -59,7 +60,8 @@ def setup(seed: int = 42, mixed_precision: bool = False,
     from common import datasets
 
     current_mode = mode()
-    gpus = tf.config.list_physical_devices("GPU")
+    with quiet.filtered_stderr():  # looking for a GPU logs "failed call to cuInit" without one
+        gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         try:  # Grow GPU memory on demand so several notebooks can share one GPU.
             tf.config.experimental.set_memory_growth(gpu, True)

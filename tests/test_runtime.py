@@ -99,3 +99,61 @@ def test_distribution_strategy_mirrors_two_logical_cpus():
     assert result.returncode == 0, result.stderr[-3000:]
     assert "_DefaultDistributionStrategy MirroredStrategy 2" in result.stdout
     assert "fit ok" in result.stdout
+
+
+def test_filtered_stderr_drops_tensorflow_noise_and_keeps_the_rest():
+    """Descriptor-level: what C++ writes to fd 2 is filtered, in a fresh process."""
+    program = textwrap.dedent("""
+        import os
+        from common import quiet
+        with quiet.filtered_stderr():
+            os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called "
+                        b"are written to STDERR\\n")
+            os.write(2, b"E0000 00:00:1.2 7 cuda_platform.cc:52] failed call to cuInit: X\\n")
+            os.write(2, b"E0000 something real went wrong\\n")
+        os.write(2, b"after\\n")
+    """)
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "E0000 something real went wrong\nafter\n"
+
+
+@pytest.mark.parametrize("first", ["common", "keras"])
+def test_setup_cell_shows_no_stderr_in_a_jupyter_kernel(tmp_path, first):
+    """The Setup cell's first impression (issue 15): with `import common` first, then Keras
+    and TensorFlow, then setup(), the kernel sends only the report, no red stderr box, while
+    a real warning still shows. Importing Keras first shows the noise this prevents."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    imports = ["import common", "import keras"]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in [
+        "\n".join(imports if first == "common" else imports[::-1])
+        + "\nimport tensorflow as tf\nenv = common.setup(seed=42)",
+        "import os\nos.write(2, b'a real warning\\n')",
+        "import sys, time\ntime.sleep(1)\nsys.stderr.flush()",  # fd output arrives late
+    ]]
+    # ipykernel shows descriptor-level output in the notebook unless it runs under pytest.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTEST_CURRENT_TEST")}
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.km = client.create_kernel_manager()
+    client.start_new_kernel(env=env)
+    try:
+        client.start_new_kernel_client()
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+    finally:
+        client._cleanup_kernel()
+    stderr = "".join(o.text for cell in notebook.cells for o in cell.outputs
+                     if o.get("name") == "stderr")
+    assert "Devices: CPU" in "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+    if first == "common":
+        assert stderr == "a real warning\n", stderr
+    else:
+        assert "absl::InitializeLog" in stderr and "a real warning" in stderr, stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -88,6 +89,29 @@ def _load_keras(name: str):
         socket.setdefaulttimeout(previous)
 
 
+_FAILURES = [  # (pattern in the error text, what it means for a student)
+    (r"Name or service not known|name resolution|nodename nor servname|getaddrinfo",
+     "no internet connection (the download server's name could not be looked up)"),
+    (r"timed out|timeout", "the download server did not answer in time"),
+    (r"Network is unreachable|No route to host|Connection refused|Connection reset",
+     "no network connection to the download server"),
+    (r"CERTIFICATE_VERIFY_FAILED|SSL", "a secure connection could not be made (a proxy or "
+                                       "firewall may be in the way)"),
+    (r"HTTP Error (\d+)", r"the download server answered HTTP \1"),
+    (r"No space left on device", "the disk is full"),
+]
+
+
+def download_failure(error: BaseException) -> str:
+    """Why a download failed, in words a student understands (never cut mid-word)."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    for pattern, meaning in _FAILURES:
+        found = re.search(pattern, text, flags=re.IGNORECASE)
+        if found:
+            return found.expand(meaning)
+    return text if len(text) <= 100 else text[:100].rsplit(" ", 1)[0] + " …"
+
+
 def _prepare(images: np.ndarray, labels: np.ndarray):
     images = images.astype(np.float32).reshape(-1, 28, 28, 1) / np.float32(255.0)
     return images, labels.astype(np.int64)
@@ -107,8 +131,7 @@ def _load(name: str, source: str):
                                    "source='bundled' to work offline.") from error
             _failed_downloads.add(name)
             raw, used = _load_bundled(name), f"bundled {name} subset"
-            reason = str(error).splitlines()[0][-80:] if str(error) else type(error).__name__
-            note = f" (download failed: {reason}; using bundled data)"
+            note = f" (download failed: {download_failure(error)}; using bundled data)"
     else:
         raw, used = _load_bundled(name), f"bundled {name} subset"
         if source == "auto":

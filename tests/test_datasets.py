@@ -60,7 +60,8 @@ def test_auto_falls_back_once_when_the_download_fails(monkeypatch, capsys):
     monkeypatch.setattr(datasets, "_failed_downloads", set())
     (x_train, _), _ = datasets.load_mnist()
     assert x_train.shape == (4000, 28, 28, 1)
-    assert "download failed: no route to host" in capsys.readouterr().out
+    assert ("download failed: no network connection to the download server; using bundled "
+            "data" in capsys.readouterr().out)
     datasets.load_mnist()
     assert calls == ["MNIST"], "the download is tried once per session"
 
@@ -151,3 +152,21 @@ def test_package_exports():
     assert common.setup is common.runtime.setup and common.budget is common.runtime.budget
     for module in ("datasets", "plotting", "checks", "runtime"):
         assert hasattr(common, module)
+
+
+@pytest.mark.parametrize("error, meaning", [
+    (Exception("URL fetch failure on https://example.invalid/tensorflow/tf-keras-datasets/"
+               "mnist.npz: None -- [Errno -2] Name or service not known"),
+     "no internet connection (the download server's name could not be looked up)"),
+    (TimeoutError("timed out"), "the download server did not answer in time"),
+    (Exception("URL fetch failure: 403 -- HTTP Error 403: Forbidden"),
+     "the download server answered HTTP 403"),
+    (ValueError("a strange failure " + "with many words " * 20), None),
+])
+def test_download_failure_is_said_in_words(error, meaning):
+    said = datasets.download_failure(error)
+    if meaning:
+        assert said == meaning
+    else:  # unknown: its own words, cut between words
+        assert said.startswith("a strange failure") and said.endswith("words …")
+        assert len(said) <= 102

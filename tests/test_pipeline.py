@@ -5,7 +5,13 @@ marks and the untouched exercise zero without hanging."""
 from __future__ import annotations
 
 import ast
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
 
 import pytest
 
@@ -27,6 +33,61 @@ def test_committed_notebook_has_no_outputs(path):
     stale = [i for i, cell in enumerate(course.read(path).cells) if cell.cell_type == "code"
              and (cell.outputs or cell.execution_count is not None)]
     assert not stale, f"{path.name}: cells {stale} carry outputs; clear them before committing"
+
+
+def test_committed_notebooks_pass_the_output_filter_unchanged():
+    """The clean filter of .gitfilters leaves every committed notebook byte-identical, so
+    switching it on does not make a clean clone look modified."""
+    command = _filter_command("clean")
+    for path in _all_notebooks():
+        cleaned = subprocess.run(command, input=path.read_bytes(), capture_output=True,
+                                 shell=True, check=True, env=_filter_env()).stdout
+        assert cleaned == path.read_bytes(), f"{path}: the filter would change it"
+
+
+def test_a_rehearsal_adds_nothing_to_git(tmp_path):
+    """A lecturer's rehearsal (issue 15): with the documented command, a notebook run and
+    saved with its outputs shows no diff and `git add` stages nothing; without it, the same
+    save is a change. (`git status` may still list the file until that `git add`: git skips
+    the filter when a file's size changed.)"""
+    from nbclient import NotebookClient
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+                               *args], cwd=tmp_path, capture_output=True, text=True,
+                              check=True, env=_filter_env()).stdout
+
+    for name in (".gitattributes", ".gitfilters"):
+        shutil.copy(course.REPO / name, tmp_path / name)
+    notebook = tmp_path / "setup.ipynb"
+    shutil.copy(course.solution_notebook("00_setup"), notebook)
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    ran = course.read(notebook)
+    NotebookClient(ran, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert any(cell.get("outputs") for cell in ran.cells), "the rehearsal made no outputs"
+    nbformat.write(ran, str(notebook))
+    assert "outputs" in git("diff"), "without the filter the outputs are a change"
+    git("config", "include.path", "../.gitfilters")
+    assert git("diff") == ""
+    git("add", "-A")
+    assert git("status", "--porcelain") == "" and git("diff", "--cached") == ""
+
+
+def _filter_env() -> dict[str, str]:
+    """PATH with this environment's python first: the filter runs `python -m nbstripout`."""
+    return dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent),
+                                                  os.environ.get("PATH", "")]))
+
+
+def _filter_command(kind: str) -> str:
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(course.REPO / ".gitfilters")
+    return config['filter "nbstripout"'][kind]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

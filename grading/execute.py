@@ -307,7 +307,7 @@ class GradingExecute(Execute):
                                 "verdict": message or "passed"}
             if message:  # first: nbgrader scores a code cell by its first error or result
                 cell.outputs.insert(0, _error_output("AssertionError", verdicts.for_student(
-                    message, records.get(test_id))))
+                    message, records.get(test_id), hidden["references"][test_id])))
         info = resources.get("nbgrader", {})
         if info.get("student"):
             coursedir = CourseDirectory(config=self.config)

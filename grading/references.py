@@ -26,29 +26,39 @@ REFERENCE_ENV = {"COURSE_MODE": "test", "COURSE_OFFLINE": "1", "MPLBACKEND": "Ag
                  "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def definitions(path: Path, mode: str = "test",
-                also: Callable[[dict], bool] = lambda cell: False) -> dict:
-    """Globals after the notebook's first code cell, its solution cells and any code cell for
-    which `also(cell)` is true, run in notebook order with COURSE_MODE=`mode`."""
+def definition_code(path: Path, also: Callable[[dict], bool] = lambda cell: False) -> list:
+    """Compiled code of the notebook's first code cell, its solution cells and any code cell
+    for which `also(cell)` is true, in notebook order."""
     import nbformat
 
     cells = [c for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
-    chosen = [c for i, c in enumerate(cells) if i == 0 or also(c)
-              or c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    return [compile(c.source, f"<{path.name}:{c.get('id', '?')}>", "exec")
+            for i, c in enumerate(cells) if i == 0 or also(c)
+            or c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+
+
+def run_definitions(code: list, mode: str = "test") -> dict:
+    """A fresh namespace after running `code` (see definition_code) with COURSE_MODE=`mode`."""
     namespace = {"__name__": "__main__"}
     previous = os.environ.get("COURSE_MODE")
     os.environ["COURSE_MODE"] = mode
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            for cell in chosen:
-                exec(compile(cell.source, f"<{path.name}:{cell.get('id', '?')}>", "exec"),
-                     namespace)
+            for cell in code:
+                exec(cell, namespace)
     finally:
         if previous is None:
             os.environ.pop("COURSE_MODE", None)
         else:
             os.environ["COURSE_MODE"] = previous
     return namespace
+
+
+def definitions(path: Path, mode: str = "test",
+                also: Callable[[dict], bool] = lambda cell: False) -> dict:
+    """Globals after the notebook's first code cell, its solution cells and any code cell for
+    which `also(cell)` is true, run in notebook order with COURSE_MODE=`mode`."""
+    return run_definitions(definition_code(path, also), mode)
 
 
 def compute(solution: Path, out: Path) -> None:

@@ -127,15 +127,27 @@ _GOT = re.compile(r"([;,:] got\b|\(got\b).*?(?=(\.? Hint:)|$)", re.S)
 _WHERE = re.compile(r" at index \([0-9, ]*\)")
 
 
-def for_student(message: str, got: Probed | None = None) -> str:
+def _texts(record: Probed | None) -> set[str]:
+    """Every string a record holds (names a student chose, such as log keys)."""
+    if record is None:
+        return set()
+    arrays = [np.asarray(a) for a in record.values.values() if a is not None]
+    return {str(t) for a in arrays if a.dtype.kind == "U" for t in a.ravel()}
+
+
+def for_student(message: str, got: Probed | None = None, ref: Probed | None = None) -> str:
     """A verdict's message without what the student's kernel computed while the probes ran
-    (the 'got …' parts, the index of the worst element, the texts of the errors it raised):
-    nothing the kernel wrote after it saw the hidden tests may reach the student. The expected
-    values and hints stay."""
+    (the 'got …' parts, the index of the worst element, the texts of the errors it raised, and
+    any text it recorded that the reference did not, wherever the verdict quotes it): nothing
+    the kernel wrote after it saw the hidden tests may reach the student. The expected values
+    and hints stay."""
     for error in sorted((got.errors.values() if got else ()), key=len, reverse=True):
         quoted = next((error[:n] for n in range(len(error), 11, -1) if error[:n] in message), "")
         if quoted:  # a verdict may quote an error whole or cut
             message = message.replace(quoted, error_kind(error))
+    for text in sorted(_texts(got) - _texts(ref), key=len, reverse=True):
+        if len(text) >= 2:
+            message = re.sub(rf"(?<!\w){re.escape(text)}(?!\w)", "…", message)
     return _WHERE.sub("", _GOT.sub(r"\1 something else", message))[:2000]
 
 

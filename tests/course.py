@@ -85,7 +85,7 @@ def solution_namespace(assignment: str) -> dict:
 
 # ---- the task checks as the grader runs them, in-process (mutant and grading tests) ----------
 
-_namespaces: dict[str, dict] = {}
+_namespaces: dict[str, list] = {}  # compiled definitions
 _references: dict[str, dict] = {}
 
 
@@ -103,14 +103,17 @@ def test_cell_source(assignment: str, grade_id: str) -> str:
 
 
 def namespace_with(assignment: str, replacement: str | None) -> dict:
-    """A copy of the solution's definitions with `replacement` (a mutant, variant or attack)
-    run on top."""
+    """The solution's definitions, run afresh (so the solution's functions look up their
+    globals, a replaced earlier task included, in this namespace), with `replacement` (a
+    mutant, variant or attack) run on top."""
     import contextlib
     import io
 
+    from grading import references
+
     if assignment not in _namespaces:
-        _namespaces[assignment] = solution_namespace(assignment)
-    namespace = dict(_namespaces[assignment])
+        _namespaces[assignment] = references.definition_code(solution_notebook(assignment))
+    namespace = references.run_definitions(_namespaces[assignment])
     if replacement is not None:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(replacement, "<replacement>", "exec"), namespace)

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 import course
@@ -657,6 +658,14 @@ def test_what_a_student_reads_of_a_failed_verdict():
     assert "expected 0.2" in shown and "Hint: divide by 255." in shown
     assert "raised ValueError" in shown
     assert verdicts.error_kind("Custom: anything") == "an exception"
+    # Text the kernel recorded (a log key it named) is cut wherever a verdict quotes it; the
+    # names the reference also recorded stay.
+    got = verdicts.Probed("t", ["log keys"], [np.array(["d_loss", "def verdict_t(got"])], [""])
+    ref = verdicts.Probed("t", ["log keys"], [np.array(["d_loss", "g_loss"])], [""])
+    message = ("train_step's logs miss g_loss; the keys d_loss and def verdict_t(got are not "
+               "expected. Hint: name the trackers d_loss and g_loss.")
+    shown = verdicts.for_student(message, got, ref)
+    assert "verdict_t" not in shown and shown.count("d_loss") == 2 and "g_loss" in shown, shown
 
 
 def test_probes_can_lend_the_student_an_earlier_reference_function():

@@ -39,6 +39,8 @@ def probe_test_class_counts(answers):
     labels = np.random.default_rng(1).integers(0, 10, size=1000)
     return {
         "class_counts([0, 2, 2, 9, 9, 9])": lambda: class_counts(np.array([0, 2, 2, 9, 9, 9])),
+        "class_counts([0, 1, 1, 3]), classes 4-9 absent":
+            lambda: class_counts(np.array([0, 1, 1, 3])),
         "class_counts([1, 1], num_classes=3)": lambda: class_counts(np.array([1, 1]),
                                                                     num_classes=3),
         "class_counts of 1,000 random labels": lambda: class_counts(labels),
@@ -50,7 +52,9 @@ def verdict_test_class_counts(got, ref):
     for name in ref.values:
         counts = got[name]
         checks.check_shape(counts, ref[name].shape, name=name,
-                           hint="return one count per class, num_classes in all, zeros included.")
+                           hint="return one count per class, num_classes in all, zeros included "
+                                "(also for the highest classes when they never occur: "
+                                "np.bincount needs minlength=num_classes).")
         assert np.issubdtype(counts.dtype, np.integer), (
             f"{name}: expected integer counts; got dtype {counts.dtype}. Hint: count, do not "
             "average.")

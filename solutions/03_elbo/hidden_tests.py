@@ -3,7 +3,12 @@ record outputs; verdicts run in the grader and decide them (see grading/verdicts
 redoes the visible checks of its cell on probe data and adds the former hidden tests. Expected
 values are computed here in float64 NumPy from inputs the verdict draws itself, never from data
 the kernel sent back; Monte Carlo answers are judged against the exact values with the same
-tolerances as the notebook, since a correct answer may draw other samples than the solution."""
+tolerances as the notebook, since a correct answer may draw other samples than the solution.
+
+One mistake costs one task: the probes of Tasks 3 and 6, whose functions call Task 2's
+log_normal_pdf (and may call Task 1's kl_diagonal_gaussians), run them with the private reference
+versions below in place of the student's (answers.using), so a wrong Task 1 or 2 fails only its
+own verdict."""
 
 import numpy as np
 
@@ -55,6 +60,38 @@ def _log_mean_exp(log_weights):
     log_weights = np.asarray(log_weights, np.float64)
     peak = log_weights.max(axis=0)
     return peak + np.log(np.mean(np.exp(log_weights - peak), axis=0))
+
+
+# ----------------------------------------- reference versions of earlier tasks (in the kernel)
+
+
+def _reference_log_normal_pdf(x, mean, log_var):
+    """Task 2's answer, in TensorFlow (Task 6 differentiates through it)."""
+    import tensorflow as tf
+
+    x, mean, log_var = (tf.cast(v, tf.float32) for v in (x, mean, log_var))
+    return -0.5 * tf.reduce_sum(
+        LOG_2PI + log_var + tf.square(x - mean) * tf.exp(-log_var), axis=-1)
+
+
+def _reference_kl_diagonal_gaussians(mean_q, log_var_q, mean_p, log_var_p):
+    """Task 1's answer, in TensorFlow."""
+    import tensorflow as tf
+
+    mean_q, log_var_q, mean_p, log_var_p = (
+        tf.cast(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
+    ratio = (tf.exp(log_var_q) + tf.square(mean_q - mean_p)) * tf.exp(-log_var_p)
+    return 0.5 * tf.reduce_sum(log_var_p - log_var_q + ratio - 1.0, axis=-1)
+
+
+def _with_earlier_references(answers, compute):
+    """A probe entry computing `compute()` while the student's log_normal_pdf and
+    kl_diagonal_gaussians are the references (inside the entry: entries are called later)."""
+    def entry():
+        with answers.using(log_normal_pdf=_reference_log_normal_pdf,
+                           kl_diagonal_gaussians=_reference_kl_diagonal_gaussians):
+            return compute()
+    return entry
 
 
 def _raised(got, name):
@@ -180,7 +217,8 @@ def verdict_test_log_normal_pdf(got, ref):
                      "normaliser contributes -½·log_var, and the squared error is divided by "
                      "exp(log_var) (not by the standard deviation, not by log_var).")
     broadcast_hint = ("let the shapes broadcast (x - mean works as it is) and reduce over "
-                      "axis=-1 only.")
+                      "axis=-1 only: axis=1 (the TF tutorial's raxis=1) is the last axis only for "
+                      "2-D inputs.")
     _check_values(got, [
         (PDF_1D, [-0.5 * LOG_2PI], 0.0, 1e-5,
          "a standard normal at its mean has log density -½·log(2π) ≈ -0.9189. 0 means the "
@@ -238,7 +276,8 @@ def _mc_inputs():
 
 def probe_test_monte_carlo_kl(answers):
     monte_carlo_kl = answers["monte_carlo_kl"]
-    return {name: _call(monte_carlo_kl, *args) for name, args in _mc_inputs().items()}
+    return {name: _with_earlier_references(answers, _call(monte_carlo_kl, *args))
+            for name, args in _mc_inputs().items()}
 
 
 def verdict_test_monte_carlo_kl(got, ref):
@@ -464,7 +503,7 @@ def probe_test_elbo_estimate(answers):
     inputs = _elbo_inputs()
     entries = {name: _call(elbo_estimate, *args) for name, args in inputs.items()}
     entries[ELBO_GRADIENT] = _elbo_gradients(elbo_estimate, inputs[ELBO_EIGHT])
-    return entries
+    return {name: _with_earlier_references(answers, entry) for name, entry in entries.items()}
 
 
 def verdict_test_elbo_estimate(got, ref):
@@ -483,9 +522,9 @@ def verdict_test_elbo_estimate(got, ref):
         good = connected and np.all(np.isfinite(gradient)) and np.any(gradient)
         assert good, (
             f"elbo_estimate: expected a finite, nonzero gradient with respect to {variable_name}; "
-            f"got {gradient}. Hint: use TensorFlow operations throughout (also inside "
-            "log_normal_pdf), no .numpy() or np.* on tensors, and the reparameterisation "
-            "z = q_mean + exp(½·q_log_var)·ε so that z depends on q.")
+            f"got {gradient}. Hint: use TensorFlow operations throughout elbo_estimate (these "
+            "tests gave it a correct TensorFlow log_normal_pdf), no .numpy() or np.* on tensors, "
+            "and the reparameterisation z = q_mean + exp(½·q_log_var)·ε so that z depends on q.")
     value_hint = ("ELBO = mean over z ~ q of log p(x|z) + log p(z) - log q(z|x): include the "
                   "prior term log N(z; 0, I); p(x|z) has mean Wz + b and VARIANCE σ² "
                   "(log-variance 2·log σ); sample z from q, not from the prior; average, do not "

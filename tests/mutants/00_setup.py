@@ -32,6 +32,11 @@ def class_counts(labels, num_classes=10):
 def class_counts(labels, num_classes=10):
     return np.bincount(labels)
 """,
+        "counts only up to the largest label present": """
+def class_counts(labels, num_classes=10):
+    labels = np.asarray(labels)
+    return np.array([np.sum(labels == k) for k in range(labels.max() + 1)])
+""",
         "fractions instead of counts": """
 def class_counts(labels, num_classes=10):
     return np.bincount(labels, minlength=num_classes) / len(labels)
@@ -74,5 +79,5 @@ def class_counts(labels, num_classes=10):
 # Mutants that pass the visible checks and only the hidden tests (the verdict) catch.
 HIDDEN_ONLY = {
     "test_normalize_images": {"always appends a channel axis"},
-    "test_class_counts": {"ignores num_classes", "bincount without minlength"},
+    "test_class_counts": {"ignores num_classes"},
 }

@@ -3,7 +3,18 @@
 Every mistake listed under "Checks must catch" in the assignment's issue is here: a log density
 without the constant or with variance in place of log-variance; p and q swapped in the KL; a Monte
 Carlo KL that samples from p; a marginal with covariance sigma^2 I only; a posterior mean that
-ignores b; an "IWAE" that averages log-weights or overflows with a naive log(mean(exp(.)))."""
+ignores b; an "IWAE" that averages log-weights or overflows with a naive log(mean(exp(.))).
+CASCADES: a wrong earlier task (Task 1 or 2) must cost only that task, not Tasks 3 and 6 that
+call it (issue 14)."""
+
+# The TensorFlow CVAE tutorial's log density: raxis=1 is the last axis only for 2-D inputs.
+_TUTORIAL_LOG_NORMAL_PDF = """
+def log_normal_pdf(sample, mean, logvar, raxis=1):
+    log2pi = tf.math.log(2. * np.pi)
+    return tf.reduce_sum(
+        -.5 * ((sample - mean) ** 2. * tf.exp(-logvar) + logvar + log2pi),
+        axis=raxis)
+"""
 
 MUTANTS = {
     "test_log_normal_pdf": {
@@ -40,6 +51,8 @@ def log_normal_pdf(x, mean, log_var):
     x, mean, log_var = (tf.cast(v, tf.float32) for v in (x, mean, log_var))
     return -0.5 * tf.reduce_sum(np.log(2 * np.pi) + log_var + tf.square(x - mean) / tf.exp(log_var))
 """,
+        "TF CVAE tutorial log_normal_pdf(sample, mean, logvar, raxis=1): sums over axis 1":
+            _TUTORIAL_LOG_NORMAL_PDF,
         "absolute error instead of squared error": """
 def log_normal_pdf(x, mean, log_var):
     x, mean, log_var = (tf.cast(v, tf.float32) for v in (x, mean, log_var))
@@ -389,6 +402,8 @@ def iwae_bound(log_weights):
 
 VARIANTS = {
     "test_log_normal_pdf": {
+        "TF CVAE tutorial form with raxis=-1":
+            _TUTORIAL_LOG_NORMAL_PDF.replace("raxis=1", "raxis=-1"),
         "NumPy": """
 def log_normal_pdf(x, mean, log_var):
     x, mean, log_var = (np.asarray(v, np.float64) for v in (x, mean, log_var))
@@ -531,9 +546,51 @@ def iwae_bound(log_weights):
 # The mutants above that pass every visible check: only the hidden tests' verdicts catch them.
 HIDDEN_ONLY = {
     "test_log_normal_pdf": {"absolute error instead of squared error"},
-    "test_kl_diagonal_gaussians": {
-        "matrix form, each term summed on its own (fails for Python-float p)"},
     "test_monte_carlo_kl": {"squeezes the samples axis (fails for one sample)"},
     "test_exact_log_marginal": {"relies on orthogonal columns of W (wrong for a general W)"},
     "test_iwae_bound": {"shifts by the first log-weight, not the maximum"},
+}
+
+
+# A wrong earlier task costs only that task. The harness runs each entry on a copy of the
+# solution's globals; _REBIND makes the solution's later functions look up the earlier ones in
+# that copy, as they do in a student's kernel (without it they would keep calling the
+# solution's earlier functions and the entry would pass for the wrong reason).
+_REBIND = """
+import types as _types
+for _name in ("monte_carlo_kl", "elbo_estimate"):
+    _function = globals()[_name]
+    globals()[_name] = _types.FunctionType(_function.__code__, globals(), _name,
+                                           _function.__defaults__, _function.__closure__)
+"""
+_KL_FORM_ELBO = """
+def elbo_estimate(x, q_mean, q_log_var, W, b, sigma, num_samples, seed):
+    q_mean, q_log_var = tf.cast(q_mean, tf.float32), tf.cast(q_log_var, tf.float32)
+    shape = tf.concat([[num_samples], tf.shape(q_mean)], axis=0)
+    z = q_mean + tf.exp(0.5 * q_log_var) * tf.random.stateless_normal(shape, seed=(seed, 0))
+    x_mean = tf.linalg.matvec(tf.cast(W, tf.float32), z) + b
+    reconstruction = tf.reduce_mean(log_normal_pdf(x, x_mean, 2.0 * float(np.log(sigma))), axis=0)
+    return reconstruction - kl_diagonal_gaussians(q_mean, q_log_var, 0.0, 0.0)
+"""
+_WRONG_LOG_NORMAL_PDF = {
+    "Task 2 is the TF tutorial's log_normal_pdf (raxis=1)": _TUTORIAL_LOG_NORMAL_PDF,
+    "Task 2 drops the -1/2 log(2 pi) constant": MUTANTS["test_log_normal_pdf"][
+        "drops the -1/2 log(2 pi) constant"],
+    "Task 2 not done (NotImplementedError)": """
+def log_normal_pdf(x, mean, log_var):
+    raise NotImplementedError()
+""",
+}
+CASCADES = {
+    "test_monte_carlo_kl": {description: source + _REBIND
+                            for description, source in _WRONG_LOG_NORMAL_PDF.items()},
+    "test_elbo_estimate": {
+        **{description: source + _REBIND for description, source in _WRONG_LOG_NORMAL_PDF.items()},
+        "Task 1 p and q swapped, Task 6 in the KL form":
+            MUTANTS["test_kl_diagonal_gaussians"]["p and q swapped"] + _KL_FORM_ELBO,
+        "Task 1 fails for Python-float p (matrix form), Task 6 in the KL form":
+            MUTANTS["test_kl_diagonal_gaussians"][
+                "matrix form, each term summed on its own (fails for Python-float p)"]
+            + _KL_FORM_ELBO,
+    },
 }

@@ -80,6 +80,38 @@ def _gradients(model, inputs):
                                  for g in grads], dtype=bool)}
 
 
+def _redrawn_log_vars(encoder, inputs, draws=8, seed=1):
+    """z_log_var of `encoder` on `inputs` with all its trainable variables drawn at random, `draws`
+    times (then restored), as the visible checks do. The draws are symmetric about 0, so a head
+    without activation gives a negative value with probability at least 1/2 per unit and draw
+    (8 draws of 4 or 5 units: a false alarm below 1 in 4 billion), whatever its initialiser;
+    relu, softplus or exp on the head never does."""
+    rng = np.random.default_rng(seed)
+    variables = encoder.trainable_variables
+    saved = [np.array(v.numpy(), copy=True) for v in variables]
+    log_vars = []
+    try:
+        for _ in range(draws):
+            for variable in variables:
+                shape = tuple(variable.shape)
+                scale = 1 / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1 else 0.5
+                variable.assign(scale * rng.standard_normal(shape, dtype=np.float32))
+            log_vars.append(np.asarray(encoder(inputs)[1]))
+    finally:
+        for variable, value in zip(variables, saved):
+            variable.assign(value)
+    return np.stack(log_vars)
+
+
+def _check_log_var_can_be_negative(got, name, label):
+    """The verdict of _redrawn_log_vars."""
+    log_vars = got[name]
+    assert (np.asarray(log_vars, dtype=np.float64) < 0).any(), (
+        f"{label}: z_log_var is never negative, not even with the weights drawn at random. "
+        "Hint: the log-variance head must have no activation (relu, softplus or exp would force "
+        "sigma >= 1, so the encoder could never be sure of a code).")
+
+
 def _seeded(build, seed):
     def run():
         import keras
@@ -481,6 +513,7 @@ def verdict_test_reconstruction_loss(got, ref):
 _NET_RANGE = "decoder outputs for random codes"
 _NET_ENCODER_5 = "build_vae_encoder(5) outputs for 32 random images"
 _NET_DECODER_5 = "build_vae_decoder(5) outputs for 3 random codes"
+_NET_REDRAWN = "z_log_var of build_vae_encoder(5) for 4 images, with its weights drawn at random"
 
 
 def probe_test_build_vae_networks(answers):
@@ -504,6 +537,7 @@ def probe_test_build_vae_networks(answers):
         "decoder gradients": lambda: _gradients(decoder(), decoder_inputs),
         _NET_ENCODER_5: lambda: _outputs(encoder_5()(images_32)),
         _NET_DECODER_5: lambda: decoder_5()(codes_5),
+        _NET_REDRAWN: lambda: _redrawn_log_vars(encoder_5(), images_32[:4]),
     }
 
 
@@ -525,10 +559,7 @@ def verdict_test_build_vae_networks(got, ref):
     assert not np.allclose(z_mean, z_log_var), (
         f"{_NET_ENCODER_5}: z_mean and z_log_var are equal. Hint: they must come from two "
         "different Dense(latent_dim) heads.")
-    assert (z_log_var < 0).any(), (
-        f"{_NET_ENCODER_5}: z_log_var is never negative. Hint: the log-variance head must have no "
-        "activation (relu or softplus would force sigma >= 1, so the encoder could never be "
-        "sure of a code).")
+    _check_log_var_can_be_negative(got, _NET_REDRAWN, "build_vae_encoder(5)")
     assert z_mean.std(axis=0).max() > 0, (
         f"{_NET_ENCODER_5}: z_mean is the same for every image. Hint: z_mean must depend on the "
         "image.")
@@ -587,6 +618,46 @@ def _weights(model):
 
 def _floats(logs):
     return {str(key): float(value) for key, value in dict(logs).items()}
+
+
+def _reference_sample_latent(z_mean, z_log_var, seed=None):
+    import keras
+
+    epsilon = keras.random.normal(keras.ops.shape(z_mean), seed=seed)
+    return z_mean + keras.ops.exp(0.5 * z_log_var) * epsilon
+
+
+def _reference_kl_divergence(z_mean, z_log_var):
+    import keras
+
+    per_dimension = keras.ops.exp(z_log_var) + keras.ops.square(z_mean) - 1.0 - z_log_var
+    return 0.5 * keras.ops.sum(per_dimension, axis=-1)
+
+
+def _reference_reconstruction_loss(x, x_reconstructed):
+    import keras
+
+    epsilon = keras.config.epsilon()
+    probabilities = keras.ops.clip(x_reconstructed, epsilon, 1.0 - epsilon)
+    per_pixel = -(x * keras.ops.log(probabilities) + (1.0 - x) * keras.ops.log(1.0 - probabilities))
+    return keras.ops.sum(per_pixel, axis=(1, 2, 3))
+
+
+def _with_tasks_1_to_3(answers, run):
+    """run, calling the student's VAE with correct sample_latent, kl_divergence and
+    reconstruction_loss in place of theirs: a mistake in Tasks 1-3 costs only its own task."""
+    def probe():
+        with answers.using(sample_latent=_reference_sample_latent,
+                           kl_divergence=_reference_kl_divergence,
+                           reconstruction_loss=_reference_reconstruction_loss):
+            return run()
+
+    return probe
+
+
+# Appended to the messages of checks whose values depend on the earlier tasks.
+_VAE_ALONE = (" (The hidden tests run your VAE with correct versions of sample_latent, "
+              "kl_divergence and reconstruction_loss, so the difference comes from the VAE class.)")
 
 
 def probe_test_vae_model(answers):
@@ -671,17 +742,19 @@ def probe_test_vae_model(answers):
             values.append(float(noisy.train_step(batch)["reconstruction_loss"]))
         return np.array(values)
 
-    return {_VAE_SETUP: setup,
-            _VAE_METRICS: lambda: np.array(sorted(str(m.name) for m in vae().metrics), dtype=str),
-            _VAE_ENCODE: encode_decode,
-            _VAE_CALL: lambda: vae()(batch),
-            _VAE_TRAIN: train_step,
-            _VAE_TEST: test_step,
-            _VAE_SURE: sure_step,
-            _kl_step_name(1.0): kl_step(1.0),
-            _kl_step_name(3.0): kl_step(3.0),
-            _VAE_EPOCH: epochs,
-            _VAE_FRESH: fresh_samples}
+    entries = {_VAE_SETUP: setup,
+               _VAE_METRICS: lambda: np.array(sorted(str(m.name) for m in vae().metrics),
+                                              dtype=str),
+               _VAE_ENCODE: encode_decode,
+               _VAE_CALL: lambda: vae()(batch),
+               _VAE_TRAIN: train_step,
+               _VAE_TEST: test_step,
+               _VAE_SURE: sure_step,
+               _kl_step_name(1.0): kl_step(1.0),
+               _kl_step_name(3.0): kl_step(3.0),
+               _VAE_EPOCH: epochs,
+               _VAE_FRESH: fresh_samples}
+    return {name: _with_tasks_1_to_3(answers, run) for name, run in entries.items()}
 
 
 def _bernoulli_nll(x, p):
@@ -764,10 +837,12 @@ def verdict_test_vae_model(got, ref):
     assert np.isclose(logs["reconstruction_loss"], expected_reconstruction, rtol=1e-3), (
         f"train_step's reconstruction_loss must be the batch mean of the per-image sum over "
         f"pixels: expected {expected_reconstruction:.2f}, got {logs['reconstruction_loss']:.2f} "
-        "(a per-pixel mean is 784x smaller, a batch sum 8x larger)")
+        "(a per-pixel mean is 784x smaller, a batch sum 8x larger). Hint: keras.ops.mean of "
+        "reconstruction_loss(x, x_reconstructed) from Task 3." + _VAE_ALONE)
     assert np.isclose(logs["kl_loss"], expected_kl, rtol=1e-4), (
         f"train_step's kl_loss must be the batch mean of the per-example KL: expected "
-        f"{expected_kl:.3f}, got {logs['kl_loss']:.3f}")
+        f"{expected_kl:.3f}, got {logs['kl_loss']:.3f}. Hint: keras.ops.mean of "
+        "kl_divergence(z_mean, z_log_var) from Task 2." + _VAE_ALONE)
     assert np.isclose(logs["loss"], expected_reconstruction + 2.0 * expected_kl, rtol=1e-3), (
         f"train_step's loss with beta = 2 must be reconstruction + 2 * kl = "
         f"{expected_reconstruction + 2 * expected_kl:.2f}; got {logs['loss']:.2f}")
@@ -785,7 +860,7 @@ def verdict_test_vae_model(got, ref):
                 f"-learning_rate * beta * d(mean KL)/dw (the decoder ignores z here, so only the "
                 f"KL term acts): largest expected change {np.abs(step).max():.3g}, got "
                 f"{np.abs(change).max():.3g}. Is the KL (times beta, as a batch mean) part of "
-                "the loss inside the tape?")
+                "the loss inside the tape?" + _VAE_ALONE)
 
     # 3. The trackers are reset at each epoch: after a train_step, the epoch of a fit averages
     #    its own two batches only.
@@ -824,7 +899,7 @@ _CVAE_CODES = "conditional encoder z_mean for 6 images with labels 0-5"
 _CVAE_CODES_OTHER = "conditional encoder z_mean for the same images with labels 9-4"
 _CVAE_SMALL = "build_cvae(4, 3) encoder outputs for 4 images"
 _CVAE_SECOND_IMAGE = "build_cvae(4, 3) encoder outputs for the second image with label 0"
-_CVAE_INVERTED = "build_cvae(4, 3) encoder outputs for the 4 inverted images"
+_CVAE_REDRAWN = "z_log_var of the build_cvae(4, 3) encoder for 4 images, weights drawn at random"
 _CVAE_DECODER = "build_cvae(4, 3) decoder outputs for 4 random codes"
 
 
@@ -850,7 +925,7 @@ def probe_test_build_cvae(answers):
         "conditional decoder gradients": lambda: _gradients(networks()[1], [codes, labels]),
         _CVAE_SMALL: lambda: _outputs(small()[0]([images[:4], small_labels])),
         _CVAE_SECOND_IMAGE: lambda: _outputs(small()[0]([images[1:2], small_labels[:1]])),
-        _CVAE_INVERTED: lambda: _outputs(small()[0]([1 - images[:4], small_labels])),
+        _CVAE_REDRAWN: lambda: _redrawn_log_vars(small()[0], [images[:4], small_labels]),
         _CVAE_DECODER: lambda: small()[1]([small_codes, small_labels]),
     }
 
@@ -891,10 +966,7 @@ def verdict_test_build_cvae(got, ref):
         "the conditional encoder ignores the image: two images with the same label gave the same "
         "z_mean. Hint: the encoder's convolutions (or Dense layers) must see the image, and their "
         "features must reach both heads.")
-    (_, inverted_log_var) = _model_outputs(got, _CVAE_INVERTED, 2, (4, 4), "[z_mean, z_log_var]")
-    assert (z_log_var < 0).any() or (inverted_log_var < 0).any(), (
-        "build_cvae(4, 3): z_log_var is never negative. Hint: the log-variance head must have no "
-        "activation.")
+    _check_log_var_can_be_negative(got, _CVAE_REDRAWN, "build_cvae(4, 3) encoder")
     output = got[_CVAE_DECODER]
     checks.check_shape(output, (4, 28, 28, 1), name=_CVAE_DECODER,
                        hint="the decoder maps [z, labels] to (None, 28, 28, 1) probabilities.")

@@ -2,10 +2,25 @@
 """02_vae: typical wrong answers (MUTANTS) and other correct answers (VARIANTS).
 
 Each source runs in the solution notebook's namespace (imports, setup and every solution cell), so
-a mutant may reuse the solution's definitions, e.g. subclass its `VAE` and override one method."""
+a mutant may reuse the solution's definitions, e.g. subclass its `VAE` and override one method.
+CASCADES swap in a wrong answer to an earlier task; the solution's `VAE` cell runs again after it, so
+that its methods find the wrong function in the namespace under test (as a student's VAE finds theirs
+in the kernel), and the later task must still pass."""
+
+import json
+from pathlib import Path
 
 # The solution's VAE under another name, for mutants that change one method.
 _VAE_BASE = "_SolutionVAE = VAE\n"
+
+
+def _solution_cell(cell_id: str) -> str:
+    notebook = Path(__file__).resolve().parents[2] / "solutions" / "02_vae" / "vae.ipynb"
+    (cell,) = [c for c in json.loads(notebook.read_text())["cells"] if c.get("id") == cell_id]
+    return "".join(cell["source"])
+
+
+_VAE_AGAIN = "\n\n" + _solution_cell("vae_model") + "\n"
 
 MUTANTS = {
     "test_sample_latent": {
@@ -95,7 +110,7 @@ def reconstruction_loss(x, x_reconstructed):
     p = keras.ops.clip(x_reconstructed, 1e-7, 1 - 1e-7)
     return keras.ops.mean(-(x * keras.ops.log(p) + (1 - x) * keras.ops.log(1 - p)), axis=(1, 2, 3))
 """,
-        "keras binary_crossentropy averaged (the keras-io 784x confusion)": """
+        "keras binary_crossentropy averaged (the old keras example without its original_dim factor)": """
 def reconstruction_loss(x, x_reconstructed):
     return keras.ops.mean(keras.losses.binary_crossentropy(x, x_reconstructed), axis=(1, 2))
 """,
@@ -150,6 +165,13 @@ def build_vae_encoder(latent_dim):
     h = layers.Dense(64, activation="relu")(layers.Flatten()(images))
     return keras.Model(images, [layers.Dense(latent_dim)(h),
                                 layers.Dense(latent_dim, activation="softplus")(h)])
+""",
+        "exp on the log-variance head (a variance, not its log)": """
+def build_vae_encoder(latent_dim):
+    images = keras.Input((28, 28, 1))
+    h = layers.Dense(64, activation="relu")(layers.Flatten()(images))
+    return keras.Model(images, [layers.Dense(latent_dim)(h),
+                                layers.Dense(latent_dim, activation="exponential")(h)])
 """,
         "one concatenated output": """
 def build_vae_encoder(latent_dim):
@@ -362,6 +384,28 @@ def build_cvae(latent_dim, num_classes):
     encoder, decoder = _solution_build_cvae(latent_dim, num_classes)
     return decoder, encoder
 """,
+        "softplus on the log-variance head": """
+_solution_build_cvae = build_cvae
+
+
+def build_cvae(latent_dim, num_classes):
+    _, decoder = _solution_build_cvae(latent_dim, num_classes)
+    images, labels = keras.Input((28, 28, 1)), keras.Input((num_classes,))
+    h = layers.Dense(64, activation="relu")(layers.Concatenate()([layers.Flatten()(images), labels]))
+    return keras.Model([images, labels], [layers.Dense(latent_dim)(h),
+                                          layers.Dense(latent_dim, activation="softplus")(h)]), decoder
+""",
+        "relu on the log-variance head": """
+_solution_build_cvae = build_cvae
+
+
+def build_cvae(latent_dim, num_classes):
+    _, decoder = _solution_build_cvae(latent_dim, num_classes)
+    images, labels = keras.Input((28, 28, 1)), keras.Input((num_classes,))
+    h = layers.Dense(64, activation="relu")(layers.Concatenate()([layers.Flatten()(images), labels]))
+    return keras.Model([images, labels], [layers.Dense(latent_dim)(h),
+                                          layers.Dense(latent_dim, activation="relu")(h)]), decoder
+""",
         "label not an input of the decoder": """
 _solution_build_cvae = build_cvae
 
@@ -437,6 +481,24 @@ def build_vae_decoder(latent_dim):
     h = layers.Dense(256, activation="relu")(codes)
     return keras.Model(codes, layers.Reshape((28, 28, 1))(layers.Dense(784, activation="sigmoid")(h)))
 """,
+        "log-variance head initialised to zeros (kernel and bias)": """
+def build_vae_encoder(latent_dim):
+    images = keras.Input((28, 28, 1))
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(images)
+    h = layers.Dense(128, activation="relu")(layers.Flatten()(h))
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = layers.Dense(latent_dim, kernel_initializer="zeros", bias_initializer="zeros",
+                             name="z_log_var")(h)
+    return keras.Model(images, [z_mean, z_log_var], name="encoder")
+""",
+        "log-variance head with positive initial weights (kernel and bias 0.1)": """
+def build_vae_encoder(latent_dim):
+    images = keras.Input((28, 28, 1))
+    h = layers.Dense(128, activation="relu")(layers.Flatten()(images))
+    z_log_var = layers.Dense(latent_dim, kernel_initializer=keras.initializers.Constant(0.1),
+                             bias_initializer=keras.initializers.Constant(0.1))(h)
+    return keras.Model(images, [layers.Dense(latent_dim)(h), z_log_var])
+""",
         "decoder with a separate sigmoid activation layer": """
 def build_vae_decoder(latent_dim):
     codes = keras.Input((latent_dim,))
@@ -506,6 +568,50 @@ def build_cvae(latent_dim, num_classes):
     decoder = keras.Model([codes, code_labels], layers.Reshape((28, 28, 1))(h))
     return encoder, decoder
 """,
+        "log-variance head initialised to zeros (kernel and bias)": """
+_solution_build_cvae = build_cvae
+
+
+def build_cvae(latent_dim, num_classes):
+    _, decoder = _solution_build_cvae(latent_dim, num_classes)
+    images, labels = keras.Input((28, 28, 1)), keras.Input((num_classes,))
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(images)
+    h = layers.Dense(128, activation="relu")(layers.Concatenate()([layers.Flatten()(h), labels]))
+    z_log_var = layers.Dense(latent_dim, kernel_initializer="zeros", bias_initializer="zeros")(h)
+    return keras.Model([images, labels], [layers.Dense(latent_dim)(h), z_log_var]), decoder
+""",
+    },
+}
+
+# A wrong answer to an earlier task (Tasks 1-3) costs only that task: the VAE of Task 5 still passes.
+CASCADES = {
+    "test_vae_model": {
+        "Task 1 not implemented": """
+def sample_latent(z_mean, z_log_var, seed=None):
+    raise NotImplementedError
+""" + _VAE_AGAIN,
+        "Task 1 scales by the variance exp(log var)": """
+def sample_latent(z_mean, z_log_var, seed=None):
+    epsilon = keras.random.normal(keras.ops.shape(z_mean), seed=seed)
+    return z_mean + keras.ops.exp(z_log_var) * epsilon
+""" + _VAE_AGAIN,
+        "Task 2 with the slide's signs (+1 and +log var)": """
+def kl_divergence(z_mean, z_log_var):
+    return 0.5 * keras.ops.sum(keras.ops.exp(z_log_var) + z_mean ** 2 + 1.0 + z_log_var, axis=-1)
+""" + _VAE_AGAIN,
+        "Task 2 averaged over latent dimensions": """
+def kl_divergence(z_mean, z_log_var):
+    return 0.5 * keras.ops.mean(keras.ops.exp(z_log_var) + z_mean ** 2 - 1.0 - z_log_var, axis=-1)
+""" + _VAE_AGAIN,
+        "Task 3 averaged over pixels": """
+def reconstruction_loss(x, x_reconstructed):
+    p = keras.ops.clip(x_reconstructed, 1e-7, 1 - 1e-7)
+    return keras.ops.mean(-(x * keras.ops.log(p) + (1 - x) * keras.ops.log(1 - p)), axis=(1, 2, 3))
+""" + _VAE_AGAIN,
+        "Task 3 as the old keras example's mean binary cross-entropy, without original_dim": """
+def reconstruction_loss(x, x_reconstructed):
+    return keras.ops.mean(keras.losses.binary_crossentropy(x, x_reconstructed), axis=(1, 2))
+""" + _VAE_AGAIN,
     },
 }
 
@@ -513,8 +619,7 @@ def build_cvae(latent_dim, num_classes):
 HIDDEN_ONLY = {
     "test_sample_latent": {"NumPy noise (a constant inside train_step's tf.function)"},
     "test_kl_divergence": {"NumPy (no gradient)"},
-    "test_build_vae_networks": {"relu on the log-variance head", "softplus on the log-variance head",
-                                "one head used for both outputs", "encoder ignores latent_dim"},
+    "test_build_vae_networks": {"one head used for both outputs", "encoder ignores latent_dim"},
     "test_vae_model": {"KL left out of the gradient", "KL under stop_gradient",
                        "beta only in the logged loss, not in the gradient", "losses summed over the batch",
                        "reconstruction averaged over pixels in train_step", "trackers reset at every step",

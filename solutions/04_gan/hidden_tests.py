@@ -225,8 +225,9 @@ def verdict_test_discriminator_loss(got, ref):
         (_D_HALF, 1e-4, 0.0,
          "at D = 1/2 each term is log 2, so the loss is 2 log 2 = 1.386. A much larger value "
          "means the logits were read as probabilities (use from_logits=True); log 2 = 0.693 "
-         "means one mean over both batches instead of the sum of two means; a sigmoid applied "
-         "before a from_logits loss also changes it."),
+         "means one mean over both batches, or half the sum (the average of the two terms, as "
+         "in d2l), instead of the sum of two means; a sigmoid applied before a from_logits loss "
+         "also changes it."),
         (_D_BATCHES, 1e-4, 0.0, "take the mean over each batch, not the sum."),
         (_D_MIXED, 1e-4, 0.0, each + "each averaged over its batch."),
         (_D_RANDOM, 1e-4, 0.0, each + "each averaged over its batch."),
@@ -440,6 +441,36 @@ _LOG_KEYS = ("d_loss", "g_loss", "D(x)", "D(G(z))")
 _STEP_HINT = ("apply each network's gradients with its own optimiser (d_optimizer for the "
               "discriminator, g_optimizer for the generator) and only to that network's "
               "trainable_variables.")
+_GRADED_ALONE = (" (These checks run your train_step with correct discriminator_loss and "
+                 "generator_loss, so a mistake in Task 1 or 2a does not show here: look at "
+                 "train_step itself.)")
+
+
+def _reference_discriminator_loss(real_logits, fake_logits):
+    """Task 1's answer, for checking train_step apart from it (one mistake costs one task)."""
+    import tensorflow as tf
+
+    return (tf.reduce_mean(tf.math.softplus(-tf.cast(real_logits, tf.float32)))
+            + tf.reduce_mean(tf.math.softplus(tf.cast(fake_logits, tf.float32))))
+
+
+def _reference_generator_loss(fake_logits):
+    """Task 2a's answer, for checking train_step apart from it."""
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.math.softplus(-tf.cast(fake_logits, tf.float32)))
+
+
+def _with_reference_losses(answers, run):
+    """run() with the student's discriminator_loss and generator_loss replaced by correct ones
+    (train_step looks them up by name when called), so only train_step itself is graded here."""
+
+    def call():
+        with answers.using(discriminator_loss=_reference_discriminator_loss,
+                           generator_loss=_reference_generator_loss):
+            return run()
+
+    return call
 
 
 def _tiny_gan(GAN, d_learning_rate, g_learning_rate, d_steps=1):
@@ -523,9 +554,10 @@ def probe_test_gan_train_step(answers):
         return {"history keys": np.array(keys or [""], dtype=str)[:len(keys)],
                 **iterations(gan)}
 
-    return {_ATTRIBUTES: attributes, _STEP2: step_two,
-            _FROZEN_G: movement(0.1, 0.0), _FROZEN_D: movement(0.0, 0.1),
-            _EXACT: exact, _FIT: fitted}
+    entries = {_ATTRIBUTES: attributes, _STEP2: step_two,
+               _FROZEN_G: movement(0.1, 0.0), _FROZEN_D: movement(0.0, 0.1),
+               _EXACT: exact, _FIT: fitted}
+    return {name: _with_reference_losses(answers, run) for name, run in entries.items()}
 
 
 def _step_value(got, name):
@@ -595,12 +627,14 @@ def verdict_test_gan_train_step(got, ref):
         ref[f"{_EXACT}/discriminator weights after"], rtol=1e-4, atol=1e-5,
         name="discriminator weights after one step (SGD, learning rate 0.1)",
         hint="the discriminator step descends the gradient of "
-             "discriminator_loss(D(real_images), D(G(z))), not of the generator's loss.")
+             "discriminator_loss(D(real_images), D(G(z))), not of the generator's loss."
+             + _GRADED_ALONE)
     checks.check_close(
         _step_value(got, f"{_EXACT}/generator bias after"), ref[f"{_EXACT}/generator bias after"],
         rtol=1e-4, atol=1e-5, name="generator bias after one step (SGD, learning rate 0.2)",
         hint="the generator step descends generator_loss(D(G(z))) computed with the "
-             "discriminator as updated by this batch's discriminator step(s).")
+             "discriminator as updated by this batch's discriminator step(s), not from the "
+             "TensorFlow tutorial's single forward pass for both networks." + _GRADED_ALONE)
 
     for key in _LOG_KEYS:
         name = f"{_EXACT}/logs/{key}"
@@ -625,6 +659,46 @@ def verdict_test_gan_train_step(got, ref):
             f"{_FIT}: expected 6 discriminator and 3 generator optimiser steps; got {steps[0]} "
             f"and {steps[1]}. Hint: d_steps discriminator steps and one generator step per "
             "batch, whatever the batch size.")
+
+
+# --------------------------------------------------------------------------- Task 4b
+
+_LA_MIXED = "latent_arithmetic on 3, 2 and 4 random codes of size 5"
+_LA_ONE = "latent_arithmetic on one code in each set"
+_LA_WIDE = "latent_arithmetic on 10, 7 and 1 random codes of size 64"
+_LA_CANCEL = "latent_arithmetic(a, a, c) (must be mean(c))"
+_LA_HINTS = {
+    _LA_MIXED: "mean(codes_a) - mean(codes_b) + mean(codes_c), each mean over its own rows "
+               "(axis 0): sums instead of means grow with the number of rows; subtract b and "
+               "add c.",
+    _LA_ONE: "with one row in each set the result is a - b + c: check the signs.",
+    _LA_WIDE: "the sets may have different numbers of rows (here 10, 7 and 1): average each "
+              "over axis 0 before combining them.",
+    _LA_CANCEL: "a - a cancels, leaving mean(codes_c).",
+}
+
+
+def probe_test_latent_arithmetic(answers):
+    latent_arithmetic = answers["latent_arithmetic"]
+    rng = np.random.default_rng(11)
+    a, b, c = (rng.normal(size=(n, 5)).astype(np.float32) for n in (3, 2, 4))
+    wide_a, wide_b, wide_c = (rng.normal(size=(n, 64)).astype(np.float32) for n in (10, 7, 1))
+    return {
+        _LA_MIXED: lambda: latent_arithmetic(a.copy(), b.copy(), c.copy()),
+        _LA_ONE: lambda: latent_arithmetic(a[:1].copy(), b[1:].copy(), c[2:3].copy()),
+        _LA_WIDE: lambda: latent_arithmetic(wide_a.copy(), wide_b.copy(), wide_c.copy()),
+        _LA_CANCEL: lambda: latent_arithmetic(a.copy(), a.copy(), c.copy()),
+    }
+
+
+def verdict_test_latent_arithmetic(got, ref):
+    for name, hint in _LA_HINTS.items():
+        value = _value(got, name, hint)
+        expected = ref[name]
+        checks.check_shape(value, expected.shape, name=name,
+                           hint="return one code with no batch axis, shape (latent_dim,): take "
+                                "each mean over axis 0 without keepdims, not over the latent axis.")
+        checks.check_close(value, expected, rtol=1e-5, atol=1e-5, name=name, hint=hint)
 
 
 # --------------------------------------------------------------------------- Task 5
@@ -661,8 +735,9 @@ _MODES_CASES = {
         "squared distance, with the radius."),
     "modes_covered of those 3 points, radius=0.7, min_fraction=0.5": (
         "2 of 3 samples within 0.7 of mode 0 is 67% >= 50%, so one mode."),
-    "modes_covered of 200 ring samples given as a tf.Tensor, radius=0.5": (
-        "tensors must work as well as arrays: convert with np.asarray."),
+    "modes_covered of 200 ring samples as a float64 array, arguments by position": (
+        "modes_covered(samples, centers, radius, min_fraction) takes NumPy arrays of any float "
+        "dtype; samples of the real ring cover all 8 modes."),
     "modes_covered of 1 sample near mode 2 and 99 far away, radius=0.5, min_fraction=0.05": (
         "1 sample of 100 near a mode is 1% of ALL samples, below min_fraction 0.05: divide by "
         "the number of samples N, not by the number of samples near some mode."),
@@ -670,8 +745,6 @@ _MODES_CASES = {
 
 
 def probe_test_modes_covered(answers):
-    import tensorflow as tf
-
     modes_covered = answers["modes_covered"]
     centers = _ring_centers(8, 2.0)
     offset = np.array([0.1, 0.0], np.float32)
@@ -687,7 +760,7 @@ def probe_test_modes_covered(answers):
              lambda: modes_covered(ring, centers, radius=0.5),
              lambda: modes_covered(near, centers, radius=0.5),
              lambda: modes_covered(near, centers, radius=0.7, min_fraction=0.5),
-             lambda: modes_covered(tf.constant(ring[:200]), centers, 0.5, 0.01),
+             lambda: modes_covered(ring[:200].astype(np.float64), centers, 0.5, 0.01),
              lambda: modes_covered(lonely, centers, radius=0.5, min_fraction=0.05)]
 
     def recorded(call):
@@ -902,3 +975,66 @@ def verdict_test_inpaint(got, ref):
             "optimise z only: pass [z] to the optimiser, not generator.trainable_variables.")
     checks.check_dtype(completed, "float32", name=_COMPLETED,
                        hint="return float32 images, e.g. the .numpy() of a float32 tensor.")
+
+
+# --------------------------------------------------------------------------- Task 8
+
+_NL_EXACT = ("nearest_latent for 3 images whose known pixels are G(pool[7]), G(pool[23]), "
+             "G(pool[0]) and whose missing pixels come from G(pool[31]), G(pool[2]), G(pool[15])")
+_NL_NOISY = ("nearest_latent for 2 images: G(pool[118]) and G(pool[5]) plus noise of 0.01 on "
+             "the known pixels, the bottom half missing and set to 1, pool of 150 codes")
+_NL_ONE = "nearest_latent for 1 image with a single known pixel row, pool of 20 codes"
+_NL_HINT = ("compare each image's known pixels (mask 1) only, with every decoded pool code, and "
+            "keep the code with the smallest loss (argmin); return the codes, pool[index].")
+
+
+def _probe_generator(seed):
+    import keras
+    from keras import layers
+
+    rng = np.random.default_rng(seed)
+    z = keras.Input(shape=(4,))
+    pixels = layers.Dense(784, activation="tanh", bias_initializer="zeros",
+                          kernel_initializer=keras.initializers.Constant(
+                              rng.normal(0, 0.5, size=(4, 784))))(z)
+    return keras.Model(z, layers.Reshape((28, 28, 1))(pixels))
+
+
+def probe_test_nearest_latent(answers):
+    nearest_latent = answers["nearest_latent"]
+    generator = _probe_generator(21)
+    rng = np.random.default_rng(22)
+
+    pool = rng.normal(size=(40, 4)).astype(np.float32)
+    images = np.asarray(generator(pool))
+    mask = np.ones((3, 28, 28, 1), np.float32)
+    mask[0, 12:] = 0.0
+    mask[1, 5:23, 3:25] = 0.0
+    mask[2, :, 9:] = 0.0
+    damaged = np.where(mask == 1, images[[7, 23, 0]], images[[31, 2, 15]]).astype(np.float32)
+
+    big_pool = rng.normal(size=(150, 4)).astype(np.float32)
+    big_images = np.asarray(generator(big_pool))
+    half = np.ones((2, 28, 28, 1), np.float32)
+    half[:, 14:] = 0.0
+    noisy = big_images[[118, 5]] + rng.normal(0, 0.01, size=(2, 28, 28, 1))
+    noisy = np.where(half == 1, noisy, 1.0).astype(np.float32)
+
+    small_pool = rng.normal(size=(20, 4)).astype(np.float32)
+    row = np.zeros((1, 28, 28, 1), np.float32)
+    row[:, 3] = 1.0
+    single = np.where(row == 1, np.asarray(generator(small_pool[[13]])), -1.0).astype(np.float32)
+    return {
+        _NL_EXACT: lambda: nearest_latent(generator, damaged.copy(), mask.copy(), pool.copy()),
+        _NL_NOISY: lambda: nearest_latent(generator, noisy.copy(), half.copy(), big_pool.copy()),
+        _NL_ONE: lambda: nearest_latent(generator, single.copy(), row.copy(), small_pool.copy()),
+    }
+
+
+def verdict_test_nearest_latent(got, ref):
+    for name, shape in [(_NL_EXACT, (3, 4)), (_NL_NOISY, (2, 4)), (_NL_ONE, (1, 4))]:
+        chosen = _value(got, name, _NL_HINT)
+        checks.check_shape(chosen, shape, name=name,
+                           hint="return the chosen codes themselves, one row of the pool per "
+                                "damaged image (pool[index], not the index).")
+        checks.check_close(chosen, ref[name], rtol=0.0, atol=1e-6, name=name, hint=_NL_HINT)

@@ -1,10 +1,14 @@
 # ruff: noqa: E501  (mutant sources are code inside strings, kept as students would write them)
-"""04_gan: typical wrong answers (MUTANTS), other correct answers (VARIANTS) and the mutants only
-the hidden tests catch (HIDDEN_ONLY).
+"""04_gan: typical wrong answers (MUTANTS), other correct answers (VARIANTS), the mutants only
+the hidden tests catch (HIDDEN_ONLY) and wrong earlier answers a later task must not pay for
+(CASCADES).
 
 Each mutant redefines one task in the solution notebook's namespace (keras, layers, np, tf,
 common and the solution cells are available); its task's hidden test (verdict) must then fail,
 and its test cell too unless HIDDEN_ONLY lists it, each with a message that names the cause."""
+
+import json
+from pathlib import Path
 
 # --------------------------------------------------------------------------- Task 4 sources
 # The GAN solution split into parts, so each mutant changes one thing and reads like a diff.
@@ -221,8 +225,137 @@ def _inpaint(loss="tf.reduce_mean(tf.square(mask * (generator(z, training=False)
             .replace("INIT", init))
 
 
+# --------------------------------------------------------------------------- given cells
+
+
+def _given_cell(cell_id: str) -> str:
+    """The source of an ungraded cell of the solution notebook (code students are given)."""
+    notebook = json.loads((Path(__file__).resolve().parents[2] / "solutions" / "04_gan"
+                           / "gan.ipynb").read_text())
+    (cell,) = [c for c in notebook["cells"] if c.get("id") == cell_id]
+    return "".join(cell["source"]) + "\n"
+
+
+# --------------------------------------------------------------------------- earlier tasks, wrong
+
+_D2L_AVERAGE = """
+def discriminator_loss(real_logits, fake_logits):
+    ce = keras.losses.BinaryCrossentropy(from_logits=True)
+    return (ce(tf.ones_like(real_logits), real_logits) + ce(tf.zeros_like(fake_logits), fake_logits)) / 2
+"""
+
+_GENERATOR_TARGET_0 = """
+def generator_loss(fake_logits):
+    return keras.losses.BinaryCrossentropy(from_logits=True)(tf.zeros_like(fake_logits), fake_logits)
+"""
+
+_UNSOLVED_DISCRIMINATOR_LOSS = """
+def discriminator_loss(real_logits, fake_logits):
+    raise NotImplementedError()
+"""
+
+# --------------------------------------------------------------------------- Task 4, keras-io style
+# keras-io's DCGAN example calls the discriminator once on fakes and reals stacked; the given
+# ConditionalGAN must then repeat the batch's labels for the stacked batch.
+
+_KERAS_IO_GAN = '''
+from keras import ops
+
+
+class GAN(keras.Model):
+    def __init__(self, generator, discriminator, latent_dim, d_steps=1, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.d_steps = d_steps
+        self.seed_generator = keras.random.SeedGenerator(1337)
+        self.d_loss_metric = keras.metrics.Mean(name="d_loss")
+        self.g_loss_metric = keras.metrics.Mean(name="g_loss")
+        self.real_metric = keras.metrics.Mean(name="D(x)")
+        self.fake_metric = keras.metrics.Mean(name="D(G(z))")
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+
+    @property
+    def metrics(self):
+        return [self.d_loss_metric, self.g_loss_metric, self.real_metric, self.fake_metric]
+
+    def train_step(self, real_images):
+        batch_size = ops.shape(real_images)[0]
+        for _ in range(self.d_steps):
+            random_latent_vectors = keras.random.normal(
+                shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+            generated_images = self.generator(random_latent_vectors, training=True)
+            combined_images = ops.concatenate([generated_images, real_images], axis=0)
+            with tf.GradientTape() as tape:
+                predictions = self.discriminator(combined_images, training=True)
+                fake_logits, real_logits = predictions[:batch_size], predictions[batch_size:]
+                d_loss = discriminator_loss(real_logits, fake_logits)
+            grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+        random_latent_vectors = keras.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(self.generator(random_latent_vectors, training=True),
+                                             training=True)
+            g_loss = generator_loss(predictions)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+
+        self.d_loss_metric.update_state(d_loss)
+        self.g_loss_metric.update_state(g_loss)
+        self.real_metric.update_state(ops.mean(ops.sigmoid(real_logits)))
+        self.fake_metric.update_state(ops.mean(ops.sigmoid(fake_logits)))
+        return {m.name: m.result() for m in self.metrics}
+'''
+
+_CONDITIONAL_SMOKE = _given_cell("code-40") + '''
+# Two batches of (images, labels) through the given ConditionalGAN with this train_step.
+keras.utils.set_random_seed(0)
+_cgan = ConditionalGAN(build_conditional_generator(8, 10), build_conditional_discriminator(10), 8)
+_cgan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+_images = np.random.default_rng(0).uniform(-1, 1, size=(8, 28, 28, 1)).astype(np.float32)
+for _batch in common.datasets.make_dataset((_images, np.arange(8) % 10), 4, seed=0):
+    _cgan.train_step(_batch)
+'''
+
+# --------------------------------------------------------------------------- Task 4b sources
+
+_LATENT = """
+def latent_arithmetic(codes_a, codes_b, codes_c):
+    return RESULT
+"""
+
+
+def _latent(result):
+    return _LATENT.replace("RESULT", result)
+
+
+# --------------------------------------------------------------------------- Task 8 sources
+
+_NEAREST = """
+def nearest_latent(generator, damaged, mask, pool):
+    pool = np.asarray(pool, np.float32)
+    candidates = np.asarray(generator(pool, training=False))
+    damaged, mask = np.asarray(damaged, np.float32), np.asarray(mask, np.float32)
+    losses = np.stack([LOSS for image, known in zip(damaged, mask)])   # (N, P)
+    return RESULT
+"""
+
+
+def _nearest(loss="np.abs(known * (candidates - image)).sum(axis=(1, 2, 3))",
+             result="pool[losses.argmin(axis=1)]"):
+    return _NEAREST.replace("LOSS", loss).replace("RESULT", result)
+
+
 MUTANTS = {
     "test_discriminator_loss": {
+        "half the sum of the two terms (d2l's average)": _D2L_AVERAGE,
         "swapped real/fake labels": """
 def discriminator_loss(real_logits, fake_logits):
     ce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -406,6 +539,33 @@ def inpaint(generator, damaged, mask, steps=300, learning_rate=0.05, seed=0):
     return (mask * damaged + (1 - mask) * generator(z, training=False)).numpy()
 """,
     },
+    "test_latent_arithmetic": {
+        "sums instead of means": _latent(
+            "np.sum(codes_a, axis=0) - np.sum(codes_b, axis=0) + np.sum(codes_c, axis=0)"),
+        "wrong signs: a + b - c": _latent(
+            "np.mean(codes_a, axis=0) + np.mean(codes_b, axis=0) - np.mean(codes_c, axis=0)"),
+        "wrong signs: b - a + c": _latent(
+            "np.mean(codes_b, axis=0) - np.mean(codes_a, axis=0) + np.mean(codes_c, axis=0)"),
+        "means over the latent axis (axis=1)": _latent(
+            "np.mean(codes_a, axis=1) - np.mean(codes_b, axis=1) + np.mean(codes_c, axis=1)"),
+        "means over every entry (no axis)": _latent(
+            "np.mean(codes_a) - np.mean(codes_b) + np.mean(codes_c)"),
+        "keeps the batch axis: shape (1, latent_dim)": _latent(
+            "np.mean(codes_a, axis=0, keepdims=True) - np.mean(codes_b, axis=0, keepdims=True)"
+            " + np.mean(codes_c, axis=0, keepdims=True)"),
+    },
+    "test_nearest_latent": {
+        "loss over all pixels, not the known ones": _nearest(
+            loss="np.abs(candidates - image).sum(axis=(1, 2, 3))"),
+        "mask read as 1 = missing": _nearest(
+            loss="np.abs((1 - known) * (candidates - image)).sum(axis=(1, 2, 3))"),
+        "argmax instead of argmin": _nearest(result="pool[losses.argmax(axis=1)]"),
+        "returns the index, not the code": _nearest(result="losses.argmin(axis=1)"),
+        "one code for all images (argmin of the summed losses)": _nearest(
+            result="np.repeat(pool[[losses.sum(axis=0).argmin()]], len(damaged), axis=0)"),
+        "compares G(z) with the mask instead of the image": _nearest(
+            loss="np.abs(known * candidates - known).sum(axis=(1, 2, 3))"),
+    },
 }
 
 VARIANTS = {
@@ -522,8 +682,15 @@ def build_discriminator():
         self.g_optimizer.apply(tape.gradient(g_loss, variables), variables)
         return self.finish(d_loss, g_loss, real_logits, fake_logits)
 ''',
+        "keras-io style: D once on ops.concatenate([fake, real]); the given ConditionalGAN runs it":
+            _KERAS_IO_GAN + _CONDITIONAL_SMOKE,
     },
     "test_modes_covered": {
+        "NumPy methods on the inputs (samples[:, None, :] - centers[None])": """
+def modes_covered(samples, centers, radius, min_fraction=0.01):
+    distances = np.sqrt(((samples[:, None, :] - centers[None]) ** 2).sum(axis=-1))
+    return int(((distances <= radius).mean(axis=0) >= min_fraction).sum())
+""",
         "a loop over the centres": """
 def modes_covered(samples, centers, radius, min_fraction=0.01):
     samples = np.asarray(samples)
@@ -586,6 +753,43 @@ def inpaint(generator, damaged, mask, steps=300, learning_rate=0.05, seed=0):
     return np.where(known.numpy(), damaged.numpy(), generator(z, training=False).numpy()).astype(np.float32)
 """,
     },
+    "test_latent_arithmetic": {
+        "TensorFlow ops (returns a tensor)": _latent(
+            "tf.reduce_mean(codes_a, axis=0) - tf.reduce_mean(codes_b, axis=0) "
+            "+ tf.reduce_mean(codes_c, axis=0)"),
+        "keras.ops": _latent(
+            "keras.ops.mean(codes_a, axis=0) - keras.ops.mean(codes_b, axis=0) "
+            "+ keras.ops.mean(codes_c, axis=0)"),
+        "array methods, sums over counts": _latent(
+            "codes_a.sum(0) / len(codes_a) - codes_b.sum(0) / len(codes_b) "
+            "+ codes_c.sum(0) / len(codes_c)"),
+    },
+    "test_nearest_latent": {
+        "squared error, TensorFlow ops and tf.gather": """
+def nearest_latent(generator, damaged, mask, pool):
+    candidates = generator(pool, training=False)                      # (P, 28, 28, 1)
+    error = tf.constant(mask, tf.float32)[:, None] * (candidates[None] - tf.constant(damaged, tf.float32)[:, None])
+    losses = tf.reduce_sum(tf.square(error), axis=[2, 3, 4])          # (N, P)
+    return tf.gather(tf.constant(pool), tf.argmin(losses, axis=1))
+""",
+        "mean absolute error of the known pixels, one image at a time": """
+def nearest_latent(generator, damaged, mask, pool):
+    candidates = generator.predict(pool, batch_size=64, verbose=0)
+    chosen = []
+    for image, known in zip(damaged, mask):
+        keep = known[..., 0] == 1
+        losses = [np.mean(np.abs(candidate[..., 0][keep] - image[..., 0][keep])) for candidate in candidates]
+        chosen.append(pool[int(np.argmin(losses))])
+    return np.stack(chosen).astype(np.float32)
+""",
+        "slide's |I_d - M * p| after zeroing the missing pixels": """
+def nearest_latent(generator, damaged, mask, pool):
+    candidates = np.asarray(generator(pool, training=False))
+    zeroed = np.asarray(damaged) * np.asarray(mask)                   # I_d with 0 in the hole
+    losses = np.abs(zeroed[:, None] - np.asarray(mask)[:, None] * candidates[None]).sum(axis=(2, 3, 4))
+    return np.asarray(pool)[losses.argmin(axis=1)]
+""",
+    },
 }
 
 HIDDEN_ONLY = {
@@ -595,4 +799,15 @@ HIDDEN_ONLY = {
                            "share of the samples near some mode, not of all"},
     "test_conditional_networks": {"sigmoid on the conditional discriminator"},
     "test_inpaint": {"unseeded start"},
+}
+
+# A wrong earlier answer must cost only its own task: with it, the later task's visible checks
+# name the task to revisit and skip what depends on it, and its verdict (the solution's
+# train_step, run with the reference of the earlier function) passes.
+CASCADES = {
+    "test_gan_train_step": {
+        "Task 1 as d2l's average of the two terms": _D2L_AVERAGE,
+        "Task 1 not done (NotImplementedError)": _UNSOLVED_DISCRIMINATOR_LOSS,
+        "Task 2a with target 0": _GENERATOR_TARGET_0,
+    },
 }

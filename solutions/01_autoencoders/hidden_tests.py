@@ -44,6 +44,70 @@ def _pca_data():
     return basis, mean_image, train, test, noisy_train
 
 
+def _pca_axes_data():
+    """The visible test's images whose principal directions are single pixels: pixel order[j]
+    has the j-th largest spread, so k components keep the pixels order[:k]."""
+    rng = np.random.default_rng(1)
+    order = rng.permutation(16)
+    offsets = rng.normal(size=(40, 16))
+    spread = np.linalg.qr(offsets - offsets.mean(axis=0))[0] * np.arange(16.0, 0.0, -1.0)
+    mean = rng.uniform(2.0, 4.0, size=16)
+    train = (mean + spread[:, np.argsort(order)]).astype(np.float32)
+    test = (mean + 3.0 * rng.normal(size=(6, 16))).astype(np.float32)
+    return order, mean, train, test
+
+
+def _kept(pixels) -> np.ndarray:
+    mask = np.zeros(16)
+    mask[pixels] = 1.0
+    return mask
+
+
+_PCA_DEFAULT_HINT = ("subtract the mean of x_train (not of x_test) before the SVD and before "
+                     "projecting x_test, add it back afterwards, and keep the top rows of Vt "
+                     "(largest singular values) of the TRAINING data.")
+
+
+def _pca_mistake(result, k: int) -> str:
+    """The hint naming the typical mistake that gives `result` on the axes data (as the
+    visible test does), else the general hint."""
+    order, mean, train, test = _pca_axes_data()
+    centred, own_mean = test - mean, test.mean(axis=0)
+    uncentred = np.linalg.svd(train, full_matrices=False)[2][:k]
+    of_test = np.linalg.svd(centred, full_matrices=False)[2][:k]
+    mistakes = {
+        "the training mean is not added back: D(z) = W^T z + mu.": centred * _kept(order[:k]),
+        "x_test is not centred before the projection: E(x) = W (x - mu), mu the mean of "
+        "x_train.": test * _kept(order[:k]) + mean,
+        "nothing is centred: subtract the mean of x_train before the SVD and before projecting "
+        "x_test, and add it back afterwards.": test @ uncentred.T @ uncentred,
+        "x_test is centred on its own mean: use the mean of x_train (one test image alone would "
+        "have no spread at all).": own_mean + (test - own_mean) * _kept(order[:k]),
+        "the components come from x_test: fit the mean and the SVD on x_train only.":
+            mean + centred @ of_test.T @ of_test,
+        "these are the COLUMNS of Vt: the principal directions are its ROWS, vt[:n_components] "
+        "(shape (k, D)), not vt[:, :n_components].": mean + centred * _kept(np.argsort(order)[:k]),
+        "these are the directions of SMALLEST spread: keep the rows of Vt with the largest "
+        "singular values (np.linalg.svd sorts them first; np.linalg.eigh sorts eigenvalues in "
+        "ascending order).": mean + centred * _kept(order[-k:]),
+        f"this is the reconstruction with {k + 1} components: keep exactly n_components rows, "
+        "vt[:n_components].": mean + centred * _kept(order[:k + 1]),
+        f"this is the reconstruction with {k - 1} components: keep exactly n_components rows, "
+        "vt[:n_components].": mean + centred * _kept(order[:k - 1]),
+        "x_test comes back unchanged: keep only the top n_components directions.": test,
+    }
+    try:
+        flat = np.reshape(result, (len(test), -1)).astype(np.float64)
+    except ValueError:
+        return _PCA_DEFAULT_HINT
+    for hint, wrong in mistakes.items():
+        if flat.shape == wrong.shape and np.allclose(flat, wrong, atol=1e-3):
+            return hint
+    return _PCA_DEFAULT_HINT
+
+
+_PCA_AXES = ("pca_reconstruct(train, test, 3) for 40 training images with known principal "
+             "directions")
 _PCA_PLANE = "pca_reconstruct(train, test, {k}) for 40 training images on a 3-D plane"
 _PCA_TRAIN = "pca_reconstruct(train, train[:5], 3) for training images on the 3-D plane"
 _PCA_FULL = "pca_reconstruct(noisy train, test, 16) with as many components as pixels"
@@ -58,6 +122,9 @@ def probe_test_pca_reconstruct(answers):
     records[_PCA_TRAIN] = lambda: pca_reconstruct(train.copy(), train[:5].copy(), 3)
     records[_PCA_FULL] = lambda: pca_reconstruct(noisy_train, test.copy(), 16)
     records[_PCA_SHIFTED] = lambda: pca_reconstruct(train.copy(), test + np.float32(50.0), 3)
+    _, _, axes_train, axes_test = _pca_axes_data()
+    records[_PCA_AXES] = lambda: pca_reconstruct(axes_train.reshape(40, 4, 4, 1),
+                                                 axes_test.reshape(6, 4, 4, 1), 3)
     return records
 
 
@@ -84,15 +151,19 @@ def verdict_test_pca_reconstruct(got, ref):
         _PCA_SHIFTED: "centre x_test on the mean of x_train (not on its own mean), project, "
                       "then add the training mean back.",
     }
-    default_hint = ("subtract the mean of x_train (not of x_test) before the SVD and before "
-                    "projecting x_test, add it back afterwards, and keep the top rows of Vt "
-                    "(largest singular values) of the TRAINING data.")
+    default_hint = _PCA_DEFAULT_HINT
     for name, target in expected.items():
         checks.check_shape(got[name], target.shape, name=name,
                            hint="flatten each example for the SVD, then reshape the result to "
                                 "x_test.shape.")
         checks.check_dtype(got[name], "float32", name=name,
                            hint="cast the result with .astype(np.float32).")
+    order, axes_mean, _, axes_test = _pca_axes_data()
+    axes = got[_PCA_AXES]
+    checks.check_shape(axes, (6, 4, 4, 1), name=_PCA_AXES,
+                       hint="reshape the result to x_test.shape.")
+    checks.check_close(axes, (axes_mean + (axes_test - axes_mean) * _kept(order[:3])).reshape(
+        6, 4, 4, 1), atol=1e-3, name=_PCA_AXES, hint=_pca_mistake(axes, 3))
     for name, target in expected.items():
         atol = 1e-2 if name == _PCA_SHIFTED else 1e-3
         checks.check_close(got[name], target, atol=atol, name=name,
@@ -188,6 +259,36 @@ def _model_records(build, builder: str, latent_dim: int, wild_std: float, num_wi
     return records
 
 
+def _shape_hint(part: str, input_shape: tuple, output_shape: tuple, latent_dim: int,
+                conv: bool) -> str:
+    """A hint naming the likely cause of a wrong input or output shape of `part` (as the
+    visible tests give it)."""
+    if part == "encoder":
+        if input_shape != (None, 28, 28, 1):
+            return "start the encoder with keras.Input(shape=(28, 28, 1))."
+        if len(output_shape) != 2:
+            return ("the code must be a flat vector of latent_dim numbers: Flatten the "
+                    + ("7 x 7 feature maps" if conv else "image first")
+                    + " and end the encoder with Dense(latent_dim).")
+        return "end the encoder with Dense(latent_dim), using the argument, not a fixed size."
+    if part == "decoder":
+        if input_shape != (None, latent_dim):
+            return "start the decoder with keras.Input(shape=(latent_dim,)), using the argument."
+        if len(output_shape) != 4:
+            return "end the decoder with an image: Reshape((28, 28, 1)) after the last Dense."
+        if output_shape[1:3] != (28, 28):
+            size = f"the decoder's images are {output_shape[1]} x {output_shape[2]}, not 28 x 28: "
+            if not conv:
+                return size + "reshape the 784 outputs with Reshape((28, 28, 1))."
+            return size + ("with padding='valid' a stride-2 Conv2DTranspose of kernel 3 maps n "
+                           "pixels to 2n + 1 (7 -> 15 -> 31): use padding='same' in every "
+                           "strided layer, so that each exactly doubles the size "
+                           "(7 -> 14 -> 28), after a Reshape to 7 x 7 for two stride-2 layers.")
+        return "end the decoder with a single channel: the image is (28, 28, 1)."
+    return ("build the autoencoder as keras.Model(x, decoder(encoder(x))) with "
+            "x = keras.Input(shape=(28, 28, 1)).")
+
+
 def _model_verdict(got, builder: str, latent_dim: int, wild_std: float, num_wild: int,
                    conv: bool) -> None:
     call = f"{builder}({latent_dim})"
@@ -204,16 +305,22 @@ def _model_verdict(got, builder: str, latent_dim: int, wild_std: float, num_wild
                    "autoencoder": "build it as keras.Model(x, decoder(encoder(x))) with "
                                   "x = keras.Input(shape=(28, 28, 1))."}
     for part, (input_shape, output_shape) in expected_shapes.items():
-        for kind, expected in (("input", input_shape), ("output", output_shape)):
+        recorded = {}
+        for kind in ("input", "output"):
             name = f"{part} {kind} shape of {call}"
-            _raised(got, name, "build every part with keras.Input so that it has one input and "
-                               "one output of known shape.")
-            actual = [int(d) for d in np.ravel(got[name])]
+            _raised(got, name, "start every model with keras.Input(shape=...): the first entry "
+                               "of keras.Sequential([...]), or the inputs of keras.Model(inputs, "
+                               "outputs), so that it has one input and one output of known shape.")
+            recorded[kind] = tuple(None if int(d) < 0 else int(d) for d in np.ravel(got[name]))
+        hint = _shape_hint(part, recorded["input"], recorded["output"], latent_dim, conv)
+        for kind, expected in (("input", input_shape), ("output", output_shape)):
+            actual = recorded[kind]
             if len(actual) != len(expected) or any(e is not None and a != e
                                                    for a, e in zip(actual, expected)):
                 shown = "(" + ", ".join("None" if d is None else str(d) for d in expected) + ")"
-                raise AssertionError(f"{name}: expected {shown}; got {_shape_text(actual)}. "
-                                     f"Hint: {shape_hints[part]}")
+                raise AssertionError(f"{part} {kind} shape of {call}: expected {shown}; got "
+                                     f"{_shape_text([-1 if d is None else d for d in actual])}. "
+                                     f"Hint: {hint}")
 
     wild = f"decoder of {call} on {num_wild} random codes with std {wild_std:g}"
     checks.check_shape(got[wild], (num_wild, 28, 28, 1), name=wild, hint=shape_hints["decoder"])
@@ -458,6 +565,139 @@ def verdict_test_l1_activity_penalty(got, ref):
     checks.check_shape(got[_L1_ZERO], (), name=_L1_ZERO, hint="return one number for the batch.")
     checks.check_close(got[_L1_ZERO], 0.0, atol=0, name=_L1_ZERO,
                        hint="zero codes must give a zero penalty: no constant terms.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Task 5b: contractive_penalty
+
+_CP_KERNEL = np.array([[1.0, 2.0], [3.0, 0.0], [0.0, -1.0]], np.float32)
+_CP_BIAS = np.array([0.5, -1.0], np.float32)
+_CP_LINEAR = "contractive_penalty(linear encoder with kernel [[1, 2], [3, 0], [0, -1]], 4 inputs)"
+_CP_TILED = "contractive_penalty(the same linear encoder, the 4 inputs repeated 3 times)"
+_CP_IMAGES = "contractive_penalty(Flatten + linear Dense(3), 5 images 4 x 4 x 1)"
+_CP_MLP = "contractive_penalty(two tanh layers 5 -> 4 -> 3, 6 inputs)"
+_CP_GRAPH = "contractive_penalty(two tanh layers 5 -> 4 -> 3, 6 inputs) inside a tf.function"
+_CP_GRADIENT = "gradient of contractive_penalty(linear encoder, x) with respect to its kernel"
+
+
+def _cp_data():
+    """Inputs and weights of the probes (the first ones as in the visible test)."""
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    image_kernel = np.random.default_rng(1).normal(size=(16, 3)).astype(np.float32)
+    images = np.random.default_rng(2).uniform(size=(5, 4, 4, 1)).astype(np.float32)
+    rng = np.random.default_rng(3)
+    mlp = [rng.normal(0.0, 0.8, size=(5, 4)).astype(np.float32),
+           rng.normal(0.0, 0.3, size=4).astype(np.float32),
+           rng.normal(0.0, 0.8, size=(4, 3)).astype(np.float32),
+           rng.normal(0.0, 0.3, size=3).astype(np.float32)]
+    mlp_x = rng.normal(size=(6, 5)).astype(np.float32)
+    return x, image_kernel, images, mlp, mlp_x
+
+
+def probe_test_contractive_penalty(answers):
+    import keras
+    import tensorflow as tf
+
+    contractive_penalty = answers["contractive_penalty"]
+    x, image_kernel, images, mlp, mlp_x = _cp_data()
+    layers = keras.layers
+
+    def model(input_shape, *stack, weights):
+        built = keras.Sequential([keras.Input(input_shape), *stack])
+        built.set_weights(weights)
+        return built
+
+    built = {}
+
+    def linear():  # one model for the entries that use it (each build costs time)
+        if "linear" not in built:
+            built["linear"] = model((3,), layers.Dense(2), weights=[_CP_KERNEL, _CP_BIAS])
+        return built["linear"]
+
+    def mlp_model():
+        return model((5,), layers.Dense(4, activation="tanh"), layers.Dense(3, activation="tanh"),
+                     weights=mlp)
+
+    def gradient():
+        encoder = linear()
+        with tf.GradientTape() as tape:
+            value = contractive_penalty(encoder, x)
+        try:
+            found = tape.gradient(value, encoder.layers[-1].kernel)
+        except (AttributeError, TypeError, ValueError):  # a NumPy result is not a tensor
+            found = None
+        if found is None:
+            raise ValueError("no gradient reaches the encoder's kernel")
+        return found
+
+    def graph():
+        encoder = mlp_model()
+        return tf.function(lambda inputs: contractive_penalty(encoder, inputs))(
+            tf.constant(mlp_x))
+
+    return {
+        _CP_LINEAR: lambda: contractive_penalty(linear(), x.copy()),
+        _CP_TILED: lambda: contractive_penalty(linear(), np.tile(x, (3, 1))),
+        _CP_IMAGES: lambda: contractive_penalty(
+            model((4, 4, 1), layers.Flatten(), layers.Dense(3),
+                  weights=[image_kernel, np.zeros(3, np.float32)]), images.copy()),
+        _CP_MLP: lambda: contractive_penalty(mlp_model(), mlp_x.copy()),
+        _CP_GRAPH: graph,
+        _CP_GRADIENT: gradient,
+    }
+
+
+def _cp_mlp_value() -> float:
+    """The penalty of the two tanh layers, from their Jacobians computed in NumPy."""
+    _, _, _, (w1, b1, w2, b2), x = _cp_data()
+    x = x.astype(np.float64)
+    h1 = np.tanh(x @ w1 + b1)
+    h2 = np.tanh(h1 @ w2 + b2)
+    # J_b = diag(1 - h2^2) w2^T diag(1 - h1^2) w1^T, shape (3, 5) per example
+    jacobians = np.einsum("bj,kj,bk,ik->bji", 1 - h2 ** 2, w2, 1 - h1 ** 2, w1)
+    return float(np.mean(np.sum(jacobians ** 2, axis=(1, 2))))
+
+
+def _cp_check(got, name: str, expected: float, hint: str) -> None:
+    _raised(got, name, hint)
+    checks.check_shape(got[name], (), name=name,
+                       hint="return one number for the whole batch: sum over the code units and "
+                            "the input axes, then average over the batch.")
+    checks.check_close(got[name], expected, rtol=1e-4, atol=1e-4, name=name, hint=hint)
+
+
+def verdict_test_contractive_penalty(got, ref):
+    _, image_kernel, _, _, _ = _cp_data()
+    watch = ("a Jacobian of None means the tape did not record x: convert it with "
+             "tf.convert_to_tensor(x, tf.float32) and call tape.watch(x) before encoder(x), "
+             "inside the `with tf.GradientTape() as tape:` block.")
+    _raised(got, _CP_LINEAR, watch)
+    _cp_check(got, _CP_LINEAR, 15.0,
+              "each example's Jacobian is kernel^T, so the penalty is ||kernel||_F^2 = 15. "
+              "Getting 60 means a sum over the batch instead of a mean; 2.5 a mean over the "
+              "Jacobian's entries instead of a sum; 19 = ||sum_i grad h_i||^2, the gradient of "
+              "the summed code (tape.gradient) instead of one gradient per code unit "
+              "(tape.batch_jacobian); 3.87 or 5.4 norms that are not squared; 0 a tape that never "
+              "watched x; any other value: differentiate the code with respect to the input x, "
+              "not the encoder's weights.")
+    _cp_check(got, _CP_TILED, 15.0, "average over the batch so the penalty does not grow with it.")
+    _cp_check(got, _CP_IMAGES, float(np.sum(image_kernel.astype(np.float64) ** 2)),
+              "sum the squared Jacobian over EVERY axis except the batch axis: the code units and "
+              "all input axes (4, 4, 1).")
+    _cp_check(got, _CP_MLP, _cp_mlp_value(),
+              "differentiate the encoder's output at each example of x (call encoder(x) inside "
+              "the tape, after tape.watch(x)); the Jacobian of a deeper encoder is the product "
+              "of its layers' Jacobians: let tape.batch_jacobian(codes, x) compute it, then sum "
+              "its squares per example.")
+    _cp_check(got, _CP_GRAPH, _cp_mlp_value(),
+              "the penalty must also run inside a compiled train_step (a tf.function): use "
+              "TensorFlow operations only, no .numpy() or NumPy functions.")
+    _raised(got, _CP_GRADIENT, "stay in TensorFlow operations (no .numpy(), np.sum or float()) "
+                               "so that training can differentiate the penalty with respect to "
+                               "the encoder's weights.")
+    checks.check_close(got[_CP_GRADIENT], 2 * _CP_KERNEL, atol=1e-4, name=_CP_GRADIENT,
+                       hint="the derivative of ||kernel||_F^2 is 2 * kernel: compute the penalty "
+                            "from the tape's Jacobian with TensorFlow operations.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,6 +36,13 @@ def pca_reconstruct(x_train, x_test, n_components):
     "returns the flat vectors": PCA.replace(
         "reconstructions.reshape(np.shape(x_test))", "reconstructions"),
     "returns float64": PCA.replace(".astype(np.float32)", ""),
+    "columns of Vt instead of rows": PCA.replace(
+        "components = vt[:n_components]", "components = vt[:, :n_components].T"),
+    "one component too many": PCA.replace("vt[:n_components]", "vt[:n_components + 1]"),
+    "one component too few": PCA.replace("vt[:n_components]", "vt[:n_components - 1]"),
+    "ignores n_components: keeps every component": PCA.replace("vt[:n_components]", "vt"),
+    "centres x_train but not x_test": PCA.replace(
+        "(flat_test - mean) @ components.T", "flat_test @ components.T"),
 }
 
 PCA_VARIANTS = {
@@ -97,6 +104,15 @@ def build_dense_autoencoder(latent_dim):
     encoder, decoder, _ = _reference(latent_dim)
     _, _, autoencoder = _reference(latent_dim)
     return encoder, decoder, autoencoder
+""",
+    "Sequential parts without keras.Input": """
+def build_dense_autoencoder(latent_dim):
+    encoder = keras.Sequential([layers.Flatten(), layers.Dense(64, activation="relu"),
+                                layers.Dense(latent_dim)])
+    decoder = keras.Sequential([layers.Dense(64, activation="relu"),
+                                layers.Dense(784, activation="sigmoid"),
+                                layers.Reshape((28, 28, 1))])
+    return encoder, decoder, keras.Sequential([encoder, decoder])
 """,
     "frozen encoder": DENSE.replace(
         "encoder = keras.Model(images, codes)",
@@ -326,6 +342,152 @@ def l1_activity_penalty(codes, weight):
 }
 
 # ---------------------------------------------------------------------------------------------
+# Task 5b: contractive_penalty
+
+CONTRACTIVE = """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x)
+    squares = tf.square(tape.batch_jacobian(codes, x))
+    return tf.reduce_mean(tf.reduce_sum(squares, axis=list(range(1, squares.shape.rank))))
+"""
+
+CONTRACTIVE_MUTANTS = {
+    "sum over the batch instead of a mean": CONTRACTIVE.replace(
+        "tf.reduce_mean(tf.reduce_sum(", "tf.reduce_sum(tf.reduce_sum("),
+    "norm not squared": CONTRACTIVE.replace(
+        "return tf.reduce_mean(tf.reduce_sum(", "return tf.reduce_mean(tf.sqrt(tf.reduce_sum(")
+    .replace("rank))))", "rank)))))"),
+    "gradient of the summed code instead of one per code unit": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x)
+    gradients = tape.gradient(codes, x)  # differentiates sum_i h_i
+    return tf.reduce_mean(tf.reduce_sum(tf.reshape(tf.square(gradients), (tf.shape(x)[0], -1)),
+                                        axis=1))
+""",
+    "mean over the Jacobian's entries": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x)
+    return tf.reduce_mean(tf.square(tape.batch_jacobian(codes, x)))
+""",
+    "sums only the last axis (one input axis)": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x)
+    squares = tf.reduce_sum(tf.square(tape.batch_jacobian(codes, x)), axis=[1, -1])
+    return tf.reduce_mean(tf.reshape(squares, (tf.shape(x)[0], -1))[:, 0])
+""",
+    "forgets tape.watch(x)": CONTRACTIVE.replace("        tape.watch(x)\n", ""),
+    "NumPy cuts the gradient": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x)
+    jacobians = tape.batch_jacobian(codes, x).numpy()
+    return np.float32(np.mean(np.sum(jacobians.reshape(len(jacobians), -1) ** 2, axis=1)))
+""",
+    "derivative with respect to the weights instead of the input": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        codes = encoder(x)
+    gradients = tape.gradient(codes, encoder.trainable_variables)
+    return tf.add_n([tf.reduce_sum(tf.square(g)) for g in gradients]) / tf.cast(
+        tf.shape(x)[0], tf.float32)
+""",
+    "returns one penalty per example": CONTRACTIVE.replace(
+        "return tf.reduce_mean(tf.reduce_sum(", "return (tf.reduce_sum("),
+    "Jacobian of the identity: differentiates x instead of the code": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x)
+        flat = tf.reshape(x, (tf.shape(x)[0], -1))
+    return tf.reduce_mean(tf.reduce_sum(tf.square(tape.batch_jacobian(flat, x)), axis=[1, 2]))
+""",
+}
+
+CONTRACTIVE_VARIANTS = {
+    "the reference recipe": CONTRACTIVE,
+    "tape.jacobian of each example in a loop": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    total = 0.0
+    for b in range(x.shape[0]):
+        example = x[b:b + 1]
+        with tf.GradientTape() as tape:
+            tape.watch(example)
+            code = encoder(example)
+        total += tf.reduce_sum(tf.square(tape.jacobian(code, example)))
+    return total / x.shape[0]
+""",
+    "tape.jacobian of the whole batch (cross terms are zero)": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x)
+    return tf.reduce_sum(tf.square(tape.jacobian(codes, x))) / tf.cast(tf.shape(x)[0], tf.float32)
+""",
+    "one gradient per code unit with a persistent tape": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        codes = encoder(x)
+        units = [codes[:, i] for i in range(codes.shape[-1])]
+    total = tf.add_n([tf.reduce_sum(tf.square(tape.gradient(unit, x))) for unit in units])
+    return total / tf.cast(tf.shape(x)[0], tf.float32)
+""",
+    "forward mode: one Jacobian-vector product per input value": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+    size = int(np.prod(x.shape[1:]))
+    total = 0.0
+    for d in range(size):
+        tangent = tf.reshape(tf.one_hot(tf.fill(tf.shape(x)[:1], d), size), tf.shape(x))
+        with tf.autodiff.ForwardAccumulator(x, tangent) as accumulator:
+            codes = encoder(x)
+        total += tf.reduce_sum(tf.square(accumulator.jvp(codes)))
+    return total / tf.cast(tf.shape(x)[0], tf.float32)
+""",
+    "tf.vectorized_map over the examples": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, tf.float32)
+
+    def one_example(example):
+        with tf.GradientTape() as tape:
+            tape.watch(example)
+            code = encoder(example[None])[0]
+        return tf.reduce_sum(tf.square(tape.jacobian(code, example)))
+
+    return tf.reduce_mean(tf.vectorized_map(one_example, x))
+""",
+    "keras.ops reductions": """
+def contractive_penalty(encoder, x):
+    x = tf.convert_to_tensor(x, "float32")
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        codes = encoder(x, training=False)
+    jacobians = tape.batch_jacobian(codes, x)
+    flat = keras.ops.reshape(jacobians, (keras.ops.shape(jacobians)[0], -1))
+    return keras.ops.mean(keras.ops.sum(keras.ops.square(flat), axis=1))
+""",
+}
+
+# ---------------------------------------------------------------------------------------------
 # Task 6: interpolate
 
 INTERPOLATE_MUTANTS = {
@@ -436,6 +598,12 @@ def probe_accuracy(features_train, y_train, features_test, y_test):
 }
 
 PROBE_VARIANTS = {
+    "the contract's recipe: step size 0.5, 300 steps, no weight decay": PROBE.replace(
+        " + 1e-3 * weights", "") + """
+def probe_accuracy(features_train, y_train, features_test, y_test):
+    p = _fit_softmax(features_train, y_train, features_test)
+    return float(np.mean(np.argmax(p, axis=1) == np.asarray(y_test)))
+""",
     "Keras softmax layer fitted with Adam": """
 def probe_accuracy(features_train, y_train, features_test, y_test):
     train = np.reshape(features_train, (len(features_train), -1)).astype("float32")
@@ -463,6 +631,7 @@ MUTANTS = {
     "test_build_conv_autoencoder": CONV_MUTANTS,
     "test_add_noise": NOISE_MUTANTS,
     "test_l1_activity_penalty": L1_MUTANTS,
+    "test_contractive_penalty": CONTRACTIVE_MUTANTS,
     "test_interpolate": INTERPOLATE_MUTANTS,
     "test_probe_accuracy": PROBE_MUTANTS,
 }
@@ -473,6 +642,7 @@ VARIANTS = {
     "test_build_conv_autoencoder": {"small reference network": CONV, **CONV_VARIANTS},
     "test_add_noise": NOISE_VARIANTS,
     "test_l1_activity_penalty": L1_VARIANTS,
+    "test_contractive_penalty": CONTRACTIVE_VARIANTS,
     "test_interpolate": INTERPOLATE_VARIANTS,
     "test_probe_accuracy": PROBE_VARIANTS,
 }
@@ -482,3 +652,8 @@ HIDDEN_ONLY = {
     "test_build_dense_autoencoder": {"frozen encoder"},
     "test_add_noise": {"uniform noise with the right spread"},
 }
+
+# One mistake costs one task: no graded test of this assignment calls an earlier task's function
+# (the probe uses synthetic features, interpolate plain arrays, contractive_penalty its own small
+# encoders); the notebook's demo cells do, but they are not graded. So there are no cascades.
+CASCADES: dict = {}

@@ -4,6 +4,7 @@ shows once when it ends a notebook cell (display() it to show it mid-cell)."""
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -174,43 +175,182 @@ def plot_history(history, title: str | None = None) -> Figure:
     return fig
 
 
-class SampleGridCallback(keras.callbacks.Callback):
-    """Every `every_n_epochs`, draw `sampler(noise)` (fixed noise, so the frames show
-    progress), update the picture in place in Jupyter, and keep each frame in `frames`."""
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
-    def __init__(self, sampler: Callable, noise, every_n_epochs: int = 1, ncols: int = 8,
-                 show: bool = True):
+
+def _in_jupyter_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+class LiveTraining(keras.callbacks.Callback):
+    """A live view of `fit` for Jupyter (use with `verbose=0`): one picture, updated in place,
+    with a progress bar (elapsed time, ETA), the curves of every logged metric so far and, given
+    a `sampler`, a large grid of `sampler(inputs)` (fixed inputs, so the frames show progress).
+
+    `panels` picks the curves: one entry per panel, a metric name or a tuple of names drawn
+    together (default: one panel per metric, at most four). It first draws after `min_seconds`
+    and only while drawing has taken under 3% of the time so far (so a short fit shows just its
+    final frame), then once more at the end: nbconvert and feedback pages keep that final
+    frame. `frames` keeps the grid of every `every_n_epochs`-th epoch and of the last one (for
+    `save_gif`); `history`, the epoch logs. One instance can serve several fits in a row (a loop
+    over models): each fit redraws the same picture. Outside a Jupyter kernel it draws nothing."""
+
+    draw_share = 0.03  # At most this fraction of the wall time goes into drawing.
+
+    def __init__(self, sampler: Callable | None = None, inputs=None, ncols: int = 8,
+                 every_n_epochs: int = 1, title: str | None = None,
+                 panels: Sequence[str | Sequence[str]] | None = None, min_seconds: float = 2.0):
         super().__init__()
-        self.sampler, self.noise = sampler, to_numpy(noise)
-        self.every_n_epochs, self.ncols, self.show = every_n_epochs, ncols, show
+        if (sampler is None) != (inputs is None):
+            raise ValueError("give both `sampler` and the fixed `inputs` it draws from, or neither")
+        self.sampler, self.inputs = sampler, None if inputs is None else to_numpy(inputs)
+        self.ncols, self.every_n_epochs = ncols, every_n_epochs
+        self.title, self.min_seconds = title, min_seconds
+        self.panels = None if panels is None else [
+            (panel,) if isinstance(panel, str) else tuple(panel) for panel in panels]
         self.frames: list[np.ndarray] = []
+        self.history: dict[str, list[float]] = {}
         self._display = None
+        self._live = _in_jupyter_kernel()
+
+    # --- Keras hooks
+    def on_train_begin(self, logs=None):
+        self.frames, self.history = [], {}
+        self._epochs, self._steps = self.params.get("epochs") or 1, self.params.get("steps")
+        self._epoch, self._step, self._batch_logs = 0, 0, {}
+        self._grid, self._grid_epoch = None, 0
+        self._start, self._pace_start = time.perf_counter(), None
+        self._drawing = 0.0  # Seconds spent drawing in this fit.
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step, self._batch_logs = batch + 1, logs or {}
+        if self._live and self._draw_due():
+            self._draw()
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs:
-            return
-        frame = image_grid(_predict(self.sampler, self.noise), ncols=self.ncols)
-        self.frames.append(frame)
-        if self.show:
-            self._show(frame, f"epoch {epoch + 1}")
+        self._epoch, self._step = epoch + 1, 0
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(to_numpy(value)))
+        if self.sampler is not None and (epoch + 1) % self.every_n_epochs == 0:
+            self._sample()
+        if self._live and self._draw_due():
+            self._draw()
 
-    def _show(self, frame: np.ndarray, caption: str) -> None:
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            return
-        if get_ipython() is None:  # Plain Python: just keep the frames.
-            return
-        fig = new_figure((4, 4 * frame.shape[0] / frame.shape[1]))
-        ax = fig.subplots()
-        ax.imshow(frame, cmap="gray", vmin=0, vmax=1)
-        ax.set_axis_off()
-        ax.set_title(caption)
+    def on_train_end(self, logs=None):
+        if self.sampler is not None and self._grid_epoch != self._epoch:
+            self._sample()
+        if self._live:
+            self._draw(final=True)
+
+    # --- Drawing
+    _draw_cost = 0.2  # Seconds per picture: a first guess, then the last one measured.
+
+    def _draw_due(self) -> bool:
+        elapsed = time.perf_counter() - self._start
+        return (elapsed >= self.min_seconds
+                and self._drawing + self._draw_cost <= self.draw_share * elapsed)
+
+    def _sample(self) -> None:
+        # One direct call: a few images, and no predict function to trace per model.
+        self._grid = image_grid(to_numpy(self.sampler(self.inputs)), ncols=self.ncols)
+        self._grid_epoch = self._epoch
+        self.frames.append(self._grid)
+
+    def _status(self, final: bool) -> tuple[str, float]:
+        """The progress line and the fraction done. The ETA uses the pace since the first
+        batch, so graph tracing at the start does not inflate it."""
+        now = time.perf_counter()
+        within = self._step / self._steps if self._steps else 0.0
+        done = min(1.0, (self._epoch + within) / self._epochs)
+        if final:
+            stopped = ("" if self._epoch >= self._epochs
+                       else f" (stopped early; {self._epochs} planned)")
+            return (f"epoch {self._epoch}/{self._epochs}{stopped}"
+                    f" · done in {_clock(now - self._start)}"), 1.0
+        if self._pace_start is None:
+            self._pace_start = (now, done)
+        since, done_then = self._pace_start
+        step = f" · batch {self._step}/{self._steps}" if self._steps and self._step else ""
+        eta = (f" · ETA {_clock((now - since) / (done - done_then) * (1 - done))}"
+               if done > done_then else "")
+        return (f"epoch {min(self._epoch + 1, self._epochs)}/{self._epochs}{step}"
+                f" · {_clock(now - self._start)} elapsed{eta}"), done
+
+    def _figure(self, status: str, done: float) -> Figure:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.ticker import MaxNLocator
+
+        panels = self.panels or [(n,) for n in self.history or self._batch_logs
+                                 if not n.startswith("val_")][:4]
+        side = self._grid is not None
+        # Samples take a 6-inch-wide panel: at 100 dpi and 8 columns, 70 pixels per digit.
+        body = max(3.0, 6.0 * self._grid.shape[0] / self._grid.shape[1] + 0.7) if side else 3.0
+        width, height = (12.0 if side else max(6.0, 4.5 * len(panels))), body + 0.9
+        fig = Figure(figsize=(width, height), dpi=100)
+        FigureCanvasAgg(fig)
+        bar = fig.add_axes((0.01, 1 - 0.6 / height, 0.98, 0.25 / height))
+        bar.barh(0, done, height=1, color="tab:blue")
+        bar.text(0.5, 0, f"{done:.0%}", ha="center", va="center", fontsize=11,
+                 color="white" if done > 0.55 else "black")
+        bar.set(xlim=(0, 1), ylim=(-0.5, 0.5), xticks=[], yticks=[], facecolor="0.88")
+        for spine in bar.spines.values():
+            spine.set_visible(False)
+        bar.set_title(f"{self.title} · {status}" if self.title else status, fontsize=14,
+                      loc="left")
+        outer = fig.add_gridspec(1, 2 if side else 1, left=0.75 / width, right=0.99,
+                                 bottom=0.55 / height, top=1 - 1.0 / height, wspace=0.12)
+        shape = (len(panels) or 1, 1) if side else (1, len(panels) or 1)
+        curves = outer[0].subgridspec(*shape, hspace=0.8, wspace=0.3)
+        for i, panel in enumerate(panels):
+            ax = fig.add_subplot(curves[i])
+            heading = []
+            for name in panel:
+                values = self.history.get(name, [])
+                epochs = np.arange(1, len(values) + 1)
+                ax.plot(epochs, values, marker=".", label=name if len(panel) > 1 else "train")
+                if f"val_{name}" in self.history:
+                    ax.plot(epochs, self.history[f"val_{name}"], marker=".",
+                            label=f"val_{name}" if len(panel) > 1 else "validation")
+                now = values[-1] if values else self._batch_logs.get(name)
+                heading.append(name if now is None else f"{name} {float(to_numpy(now)):.4g}")
+            if len(ax.get_lines()) > 1:
+                ax.legend(fontsize=9)
+            ax.set_title(" · ".join(heading), fontsize=12, loc="left")
+            ax.set_xlim(0.5, self._epochs + 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.tick_params(labelsize=9)
+        if panels:
+            ax.set_xlabel("epoch", fontsize=10)
+        if side:
+            ax = fig.add_subplot(outer[1])
+            ax.imshow(self._grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_axis_off()
+            ax.set_title(f"samples after epoch {self._grid_epoch}", fontsize=12, loc="left")
+        return fig
+
+    def _draw(self, final: bool = False) -> None:
+        import io
+
+        from IPython.display import display
+
+        started = time.perf_counter()
+        status, done = self._status(final)
+        buffer = io.BytesIO()
+        self._figure(status, done).savefig(buffer, format="png")
+        bundle = {"image/png": buffer.getvalue(), "text/plain": f"LiveTraining: {status}"}
         if self._display is None:
-            self._display = display(fig, display_id=True)
+            self._display = display(bundle, raw=True, display_id=True)
         else:
-            self._display.update(fig)
+            self._display.update(bundle, raw=True)
+        self._draw_cost = time.perf_counter() - started
+        self._drawing += self._draw_cost
 
 
 def save_gif(frames: Sequence, path: str | Path, seconds_per_frame: float = 0.3) -> Figure:
@@ -238,15 +378,18 @@ def save_gif(frames: Sequence, path: str | Path, seconds_per_frame: float = 0.3)
 def latent_explorer(decoder: Callable, latent_dim: int = 2, dims: tuple[int, int] = (0, 1),
                     center=None, condition=None,
                     value_range: tuple[float, float] = (-3.0, 3.0), step: float = 0.05,
-                    grid_size: int = 15, interactive: bool | None = None, scale: int = 8):
+                    grid_size: int = 15, interactive: bool | None = None, scale: int = 11):
     """Two sliders over latent axes `dims` that redraw `decoder`'s image (ipywidgets, in a live
     Jupyter kernel); elsewhere, or with `interactive=False`, the static `plot_manifold` Figure.
 
     The other latent axes stay at `center` (default 0). For a conditional decoder, pass the
     fixed `condition` (e.g. a one-hot label): the decoder is then called as `[z, condition]`.
     `interactive=None` (default) picks the sliders only inside a Jupyter kernel with ipywidgets;
-    `True` asks for them and warns when it falls back. Returns the widget box (with `.sliders`,
-    `.image` and `.decode(first, second)` giving the decoded (H, W) image) or the Figure."""
+    `True` asks for them and warns when it falls back. The image is `scale` times the decoder's
+    size in screen pixels (308 for MNIST), beside long sliders and the caption, so all fit one
+    laptop screen; with more than two latent axes, two pickers choose the sliders' axes.
+    Returns the widget box (with `.sliders`, `.pickers`, `.image`, `.caption` and
+    `.decode(first, second)` giving the decoded (H, W) image) or the Figure."""
     import io
     import warnings
 
@@ -257,12 +400,12 @@ def latent_explorer(decoder: Callable, latent_dim: int = 2, dims: tuple[int, int
         center, np.float32).reshape(-1)
     if base.shape != (latent_dim,):
         raise ValueError(f"center must hold latent_dim={latent_dim} values; got {base.shape}")
-    off_axes = base.copy()
-    off_axes[list(dims)] = 0.0
     extra = None if condition is None else np.asarray(condition, np.float32).reshape(1, -1)
 
-    def decode_codes(codes) -> np.ndarray:
-        codes = np.asarray(codes, np.float32) + off_axes  # The other axes sit at `center`.
+    def decode_codes(codes, plane=dims) -> np.ndarray:
+        off_plane = base.copy()
+        off_plane[list(plane)] = 0.0  # The axes off the plane sit at `center`.
+        codes = np.asarray(codes, np.float32) + off_plane
         inputs = codes if extra is None else [codes, np.repeat(extra, len(codes), axis=0)]
         return _as_images(_predict(decoder, inputs))
 
@@ -292,29 +435,57 @@ def latent_explorer(decoder: Callable, latent_dim: int = 2, dims: tuple[int, int
     from PIL import Image
 
     low, high = (float(v) for v in value_range)
+    axes = list(dims)  # The two latent axes on the sliders; pickers change them for 3+ dims.
+    wide = ipywidgets.Layout(width="560px")
     sliders = tuple(ipywidgets.FloatSlider(value=min(max(0.0, low), high), min=low, max=high,
                                            step=step, description=f"z{d + 1}",
-                                           readout_format=".2f") for d in dims)
+                                           readout_format=".2f", layout=wide,
+                                           continuous_update=True) for d in dims)
+    pickers = ()
+    if latent_dim > 2:
+        options = [(f"z{d + 1}", d) for d in range(latent_dim)]
+        pickers = tuple(ipywidgets.Dropdown(options=options, value=d, description=label,
+                                            layout=ipywidgets.Layout(width="180px"))
+                        for d, label in zip(dims, ("slider 1", "slider 2")))
     image = ipywidgets.Image(format="png")
     caption = ipywidgets.HTML()
 
     def decode(first: float, second: float) -> np.ndarray:
         codes = np.zeros((1, latent_dim), np.float32)
-        codes[0, dims[0]], codes[0, dims[1]] = first, second
-        return decode_codes(codes)[0]
+        codes[0, axes[0]], codes[0, axes[1]] = first, second
+        return decode_codes(codes, axes)[0]
 
     def redraw(_change=None) -> None:
         pixels = np.uint8(np.clip(decode(sliders[0].value, sliders[1].value), 0, 1) * 255)
+        size = (pixels.shape[1] * scale, pixels.shape[0] * scale)
         buffer = io.BytesIO()
-        Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale),
-                                       Image.NEAREST).save(buffer, format="png")
+        Image.fromarray(pixels).resize(size, Image.NEAREST).save(buffer, format="png")
+        # A fixed size in CSS pixels: JupyterLab would otherwise stretch it to the page width.
+        image.layout = ipywidgets.Layout(width=f"{size[0]}px", height=f"{size[1]}px")
         image.value = buffer.getvalue()
-        caption.value = (f"z{dims[0] + 1} = {sliders[0].value:+.2f}, "
-                         f"z{dims[1] + 1} = {sliders[1].value:+.2f}")
+        caption.value = (f"<span style='font-size: 1.3em'>z{axes[0] + 1} = "
+                         f"{sliders[0].value:+.2f}, z{axes[1] + 1} = {sliders[1].value:+.2f}"
+                         + (", other axes at their centre" if latent_dim > 2 else "") + "</span>")
+
+    def pick(_change=None) -> None:
+        chosen = [picker.value for picker in pickers]
+        if chosen[0] == chosen[1]:  # Keep two different axes: undo the clash.
+            caption.value = "choose two different axes"
+            return
+        axes[:] = chosen
+        for slider, d in zip(sliders, axes):
+            slider.description = f"z{d + 1}"
+        redraw()
 
     for slider in sliders:
         slider.observe(redraw, names="value")
+    for picker in pickers:
+        picker.observe(pick, names="value")
     redraw()
-    box = ipywidgets.VBox([ipywidgets.HBox(list(sliders)), image, caption])
-    box.sliders, box.image, box.decode = sliders, image, decode
+    controls = ipywidgets.VBox([*([ipywidgets.HBox(list(pickers))] if pickers else []),
+                                *sliders, caption],
+                               layout=ipywidgets.Layout(justify_content="center"))
+    box = ipywidgets.HBox([image, controls], layout=ipywidgets.Layout(align_items="center"))
+    box.sliders, box.pickers, box.image, box.caption, box.decode = (sliders, pickers, image,
+                                                                    caption, decode)
     return box

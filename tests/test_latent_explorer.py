@@ -59,8 +59,40 @@ def test_sliders_redraw_the_decoded_image():
     np.testing.assert_allclose(decoder.inputs[-1], [[0.25, 0.0, 1.5]])
     expected = np.uint8(255 / (1 + np.exp(-1.75)))
     assert np.allclose(png_pixels(box), expected, atol=1)
-    assert "z3 = +1.50" in box.children[-1].value and "z1 = +0.25" in box.children[-1].value
+    assert "z3 = +1.50" in box.caption.value and "z1 = +0.25" in box.caption.value
     assert box.decode(-1.0, 0.0).shape == (28, 28)
+
+
+def test_image_has_a_fixed_size_beside_long_sliders():
+    pytest.importorskip("ipywidgets")
+    box = plotting.latent_explorer(RecordingDecoder(), interactive=True)
+    assert png_pixels(box).shape[:2] == (308, 308), "28 x 28 shown 11 times: about 300 pixels"
+    assert (box.image.layout.width, box.image.layout.height) == ("308px", "308px"), (
+        "an explicit CSS size, or JupyterLab stretches the image to the page width")
+    assert all(slider.layout.width == "560px" for slider in box.sliders)
+    assert box.children[0] is box.image and box.caption in box.children[1].children, (
+        "image beside the sliders and caption, so all fit one screen")
+    assert box.pickers == (), "two latent axes need no axis pickers"
+
+
+def test_pickers_choose_the_axes_of_a_16_dimensional_code():
+    pytest.importorskip("ipywidgets")
+    decoder = RecordingDecoder()
+    center = np.arange(16, dtype=np.float32)
+    box = plotting.latent_explorer(decoder, latent_dim=16, center=center, interactive=True)
+    horizontal, vertical = box.pickers
+    assert len(horizontal.options) == 16 and (horizontal.value, vertical.value) == (0, 1)
+    vertical.value = 9
+    assert box.sliders[1].description == "z10"
+    box.sliders[1].value = 1.0
+    expected = center.copy()
+    expected[[0, 9]] = [0.0, 1.0]  # The plane's axes come from the sliders, the rest from center.
+    np.testing.assert_allclose(decoder.inputs[-1], [expected])
+    assert "z10 = +1.00" in box.caption.value
+    calls = len(decoder.inputs)
+    horizontal.value = 9  # The same axis twice: refused, nothing decoded.
+    assert "two different axes" in box.caption.value and len(decoder.inputs) == calls
+    assert box.sliders[0].description == "z1"
 
 
 def test_center_and_condition_reach_the_decoder_in_both_paths():

@@ -83,24 +83,136 @@ def test_plot_history_from_a_real_fit():
         plotting.plot_history({})
 
 
-def test_sample_grid_callback_keeps_frames_and_saves_a_gif(tmp_path):
+def improving_sampler():
     calls = []
 
-    def decoder(z):  # a sampler that improves a little at every call, like a generator
+    def sampler(z):  # a sampler that improves a little at every call, like a generator
         calls.append(1)
         return np.full((len(z), 28, 28, 1), len(calls) / 10, np.float32)
 
+    return sampler
+
+
+def tiny_model():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile("sgd", "mse")
-    callback = plotting.SampleGridCallback(decoder, rng.normal(size=(8, 2)), every_n_epochs=2,
-                                           ncols=4)
-    model.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=5, verbose=0, callbacks=[callback])
-    assert len(callback.frames) == 2 and callback.frames[0].shape == (57, 115)
+    model.compile("sgd", "mse", metrics=["mae"])
+    return model
+
+
+class FakeDisplay:
+    """Stands in for IPython's display(): records each shown bundle and each in-place update."""
+
+    def __init__(self, monkeypatch):
+        import IPython.display
+
+        self.shown, self.updates = [], []
+        monkeypatch.setattr(IPython.display, "display", self.display)
+        monkeypatch.setattr(plotting, "_in_jupyter_kernel", lambda: True)
+
+    def display(self, bundle, raw=False, display_id=False):
+        assert raw and display_id, "a raw bundle with a display id, so it can be updated"
+        self.shown.append(bundle)
+        fake = self
+
+        class Handle:
+            def update(self, bundle, raw=False):
+                fake.updates.append(bundle)
+
+        return Handle()
+
+    @property
+    def last(self):
+        return (self.updates or self.shown)[-1]
+
+
+def test_live_training_keeps_frames_and_saves_a_gif(tmp_path):
+    callback = plotting.LiveTraining(improving_sampler(), rng.normal(size=(8, 2)),
+                                     every_n_epochs=2, ncols=4)
+    tiny_model().fit(np.ones((4, 3)), np.ones((4, 1)), epochs=5, verbose=0,
+                     callbacks=[callback])
+    assert len(callback.frames) == 3, "epochs 2 and 4, and the last epoch"
+    assert callback.frames[0].shape == (57, 115) and callback.frames[-1][0, 0] == 0.3
+    assert len(callback.history["loss"]) == len(callback.history["mae"]) == 5
     fig = rendered(plotting.save_gif(callback.frames, tmp_path / "out" / "samples.gif"))
     gif = Image.open(tmp_path / "out" / "samples.gif")
-    assert gif.n_frames == 2 and len(fig.axes) == 2
+    assert gif.n_frames == 3 and len(fig.axes) == 3
     with pytest.raises(ValueError, match="no frames"):
         plotting.save_gif([], tmp_path / "empty.gif")
+
+
+def test_live_training_draws_nothing_outside_a_kernel(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("drew outside a Jupyter kernel")
+
+    monkeypatch.setattr(plotting.LiveTraining, "_draw", fail)
+    tiny_model().fit(np.ones((4, 3)), np.ones((4, 1)), epochs=2, verbose=0,
+                     callbacks=[plotting.LiveTraining(min_seconds=0)])
+
+
+def test_live_training_updates_one_picture_in_place_and_ends_on_the_last_epoch(monkeypatch):
+    fake = FakeDisplay(monkeypatch)
+    callback = plotting.LiveTraining(improving_sampler(), rng.normal(size=(32, 2)),
+                                     title="tiny", min_seconds=0)
+    monkeypatch.setattr(plotting.LiveTraining, "draw_share", 1.0)  # Draw whenever asked.
+    tiny_model().fit(np.ones((64, 3)), np.ones((64, 1)), batch_size=16, epochs=3,
+                     validation_split=0.25, verbose=0, callbacks=[callback])
+    assert len(fake.shown) == 1, "one output, created once"
+    assert len(fake.updates) >= 3, "updated in place as batches and epochs pass"
+    labels = [bundle["text/plain"] for bundle in fake.shown + fake.updates]
+    assert any("batch 1/3" in label for label in labels), "progress within an epoch"
+    assert any("ETA" in label for label in labels) and "elapsed" in labels[1]
+    assert labels[-1].startswith("LiveTraining: epoch 3/3 · done in"), labels[-1]
+    final = Image.open(__import__("io").BytesIO(fake.last["image/png"]))
+    assert final.size[0] == 1200, "12 inches at 100 dpi: fits a 1400-pixel page"
+    # 32 samples in 8 columns on a 6-inch panel: each digit must be readable from the back.
+    fig = callback._figure(*callback._status(final=True))
+    fig.canvas.draw()
+    grid_axes = fig.axes[-1]
+    digit_width = grid_axes.get_window_extent().width / 8
+    assert digit_width >= 48, f"each digit {digit_width:.0f} pixels wide"
+    assert grid_axes.get_title(loc="left") == "samples after epoch 3"
+    curve_titles = [ax.get_title(loc="left") for ax in fig.axes[1:-1]]
+    assert [t.split()[0] for t in curve_titles] == ["loss", "mae"]
+    assert len(fig.axes[1].get_lines()) == 2, "train and validation curves"
+
+
+def test_live_training_is_throttled_and_says_when_it_stopped_early(monkeypatch):
+    fake = FakeDisplay(monkeypatch)
+    callback = plotting.LiveTraining(min_seconds=3600)
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    tiny_model().fit(np.ones((64, 3)), np.ones((64, 1)), batch_size=16, epochs=10, verbose=0,
+                     callbacks=[stop, callback])
+    assert len(fake.shown) == 1 and not fake.updates, "only the final frame within an hour"
+    assert "stopped early; 10 planned" in fake.shown[0]["text/plain"]
+
+
+def test_live_training_reuses_its_picture_across_fits(monkeypatch):
+    fake = FakeDisplay(monkeypatch)
+    callback = plotting.LiveTraining(min_seconds=3600)
+    for epochs in (1, 2):
+        callback.title = f"{epochs} epochs"
+        tiny_model().fit(np.ones((4, 3)), np.ones((4, 1)), epochs=epochs, verbose=0,
+                         callbacks=[callback])
+    assert len(fake.shown) == 1 and len(fake.updates) == 1
+    assert "epoch 2/2" in fake.updates[0]["text/plain"] and callback.history["loss"][1:]
+
+
+def test_live_training_draws_chosen_metrics_together(monkeypatch):
+    FakeDisplay(monkeypatch)
+    callback = plotting.LiveTraining(panels=[("loss", "mae")], min_seconds=3600)
+    tiny_model().fit(np.ones((8, 3)), np.ones((8, 1)), epochs=2, validation_split=0.25,
+                     verbose=0, callbacks=[callback])
+    fig = callback._figure(*callback._status(final=True))
+    (bar, panel) = fig.axes
+    assert [line.get_label() for line in panel.get_lines()] == [
+        "loss", "val_loss", "mae", "val_mae"]
+    assert panel.get_title(loc="left").startswith("loss ") and " · mae " in panel.get_title(
+        loc="left")
+
+
+def test_live_training_needs_sampler_and_inputs_together():
+    with pytest.raises(ValueError, match="sampler"):
+        plotting.LiveTraining(sampler=improving_sampler())
 
 
 def test_image_grid_tiles_with_padding():

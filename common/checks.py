@@ -146,6 +146,37 @@ def check_trainable(model, inputs, loss_fn: Callable | None = None, name: str = 
                       "the graph stops learning.")
 
 
+def check_can_be_negative(model, inputs, output_index: int = 0, name: str = "output",
+                          hint: str | None = None, redraws: int = 16, seed: int = 1) -> None:
+    """Output `output_index` of `model(inputs)` takes a negative value for at least one of
+    `redraws` random draws of all trainable weights (restored afterwards). The draws are
+    symmetric about 0, so an output without activation goes negative whatever its initialiser;
+    relu, softplus or exp on it never does. A model with a single output: that output."""
+    rng = np.random.default_rng(seed)
+    variables = model.trainable_variables
+    saved = [np.array(to_numpy(v), copy=True) for v in variables]
+    lowest = np.inf
+    try:
+        for _ in range(redraws):
+            for variable in variables:
+                shape = tuple(variable.shape)
+                scale = 1 / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1 else 0.5
+                variable.assign(scale * rng.standard_normal(shape, dtype=np.float32))
+            outputs = model(inputs)
+            values = to_numpy(outputs[output_index] if isinstance(outputs, (list, tuple))
+                              else outputs).astype(np.float64)
+            lowest = min(lowest, float(values.min()))
+            if lowest < 0:
+                return
+    finally:
+        for variable, value in zip(variables, saved):
+            variable.assign(value)
+    _fail(name, "some negative values with the weights drawn at random",
+          f"none in {redraws} random draws of the weights (minimum {lowest:.3g})",
+          hint or "an activation such as relu, softplus or exp on this output never gives a "
+                  "negative value: leave it linear.")
+
+
 def earlier_task_passes(task: str, check: Callable[[], object]) -> bool:
     """Whether an earlier task's answer passes `check` (a few of that task's own checks).
 

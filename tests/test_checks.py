@@ -110,3 +110,34 @@ def test_earlier_task_passes_names_the_task_to_revisit(capsys):
         assert not checks.earlier_task_passes("Task 1 (f)", check)
         printed = capsys.readouterr().out
         assert "Fix Task 1 (f) first" in printed and cause in printed, printed
+
+
+def _two_heads(activation):
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    return keras.Model(inputs, [keras.layers.Dense(2)(hidden),
+                                keras.layers.Dense(2, activation=activation)(hidden)])
+
+
+def test_check_can_be_negative_passes_a_linear_head_and_restores_the_weights():
+    model = _two_heads(None)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    checks.check_can_be_negative(model, np.ones((3, 4), "float32"), output_index=1)
+    for variable, value in zip(model.trainable_variables, before):
+        np.testing.assert_array_equal(variable.numpy(), value)
+    checks.check_can_be_negative(_dense(4, 2), np.ones((3, 4), "float32"))  # a single output
+
+
+@pytest.mark.parametrize("activation", ["relu", "softplus", "exponential"])
+def test_check_can_be_negative_fails_for_a_head_that_cannot_go_negative(activation):
+    model = _two_heads(activation)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    with fails(r"z_log_var: expected some negative values with the weights drawn at random; "
+               r"got none in 16 random draws of the weights \(minimum .*\)\. Hint: no activation"):
+        checks.check_can_be_negative(model, np.ones((3, 4), "float32"), output_index=1,
+                                     name="z_log_var", hint="no activation on this head.")
+    for variable, value in zip(model.trainable_variables, before):
+        np.testing.assert_array_equal(variable.numpy(), value)
+    with fails(r"Hint: an activation such as relu, softplus or exp"):  # the default hint
+        checks.check_can_be_negative(model, np.ones((3, 4), "float32"), output_index=1,
+                                     redraws=2)

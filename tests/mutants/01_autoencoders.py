@@ -344,12 +344,17 @@ def l1_activity_penalty(codes, weight):
 # ---------------------------------------------------------------------------------------------
 # Task 5b: contractive_penalty
 
-CONTRACTIVE = """
+# contractive_penalty up to the codes, computed under a tape that watches x; most sources below
+# add only what they do with the tape and the codes.
+_WATCHED_CODES = """
 def contractive_penalty(encoder, x):
     x = tf.convert_to_tensor(x, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(x)
         codes = encoder(x)
+"""
+
+CONTRACTIVE = _WATCHED_CODES + """\
     squares = tf.square(tape.batch_jacobian(codes, x))
     return tf.reduce_mean(tf.reduce_sum(squares, axis=list(range(1, squares.shape.rank))))
 """
@@ -360,40 +365,20 @@ CONTRACTIVE_MUTANTS = {
     "norm not squared": CONTRACTIVE.replace(
         "return tf.reduce_mean(tf.reduce_sum(", "return tf.reduce_mean(tf.sqrt(tf.reduce_sum(")
     .replace("rank))))", "rank)))))"),
-    "gradient of the summed code instead of one per code unit": """
-def contractive_penalty(encoder, x):
-    x = tf.convert_to_tensor(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        codes = encoder(x)
+    "gradient of the summed code instead of one per code unit": _WATCHED_CODES + """\
     gradients = tape.gradient(codes, x)  # differentiates sum_i h_i
     return tf.reduce_mean(tf.reduce_sum(tf.reshape(tf.square(gradients), (tf.shape(x)[0], -1)),
                                         axis=1))
 """,
-    "mean over the Jacobian's entries": """
-def contractive_penalty(encoder, x):
-    x = tf.convert_to_tensor(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        codes = encoder(x)
+    "mean over the Jacobian's entries": _WATCHED_CODES + """\
     return tf.reduce_mean(tf.square(tape.batch_jacobian(codes, x)))
 """,
-    "sums only the last axis (one input axis)": """
-def contractive_penalty(encoder, x):
-    x = tf.convert_to_tensor(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        codes = encoder(x)
+    "sums only the last axis (one input axis)": _WATCHED_CODES + """\
     squares = tf.reduce_sum(tf.square(tape.batch_jacobian(codes, x)), axis=[1, -1])
     return tf.reduce_mean(tf.reshape(squares, (tf.shape(x)[0], -1))[:, 0])
 """,
     "forgets tape.watch(x)": CONTRACTIVE.replace("        tape.watch(x)\n", ""),
-    "NumPy cuts the gradient": """
-def contractive_penalty(encoder, x):
-    x = tf.convert_to_tensor(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        codes = encoder(x)
+    "NumPy cuts the gradient": _WATCHED_CODES + """\
     jacobians = tape.batch_jacobian(codes, x).numpy()
     return np.float32(np.mean(np.sum(jacobians.reshape(len(jacobians), -1) ** 2, axis=1)))
 """,
@@ -408,12 +393,7 @@ def contractive_penalty(encoder, x):
 """,
     "returns one penalty per example": CONTRACTIVE.replace(
         "return tf.reduce_mean(tf.reduce_sum(", "return (tf.reduce_sum("),
-    "Jacobian of the identity: differentiates x instead of the code": """
-def contractive_penalty(encoder, x):
-    x = tf.convert_to_tensor(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        codes = encoder(x)
+    "Jacobian of the identity: differentiates x instead of the code": _WATCHED_CODES + """\
         flat = tf.reshape(x, (tf.shape(x)[0], -1))
     return tf.reduce_mean(tf.reduce_sum(tf.square(tape.batch_jacobian(flat, x)), axis=[1, 2]))
 """,
@@ -433,12 +413,7 @@ def contractive_penalty(encoder, x):
         total += tf.reduce_sum(tf.square(tape.jacobian(code, example)))
     return total / x.shape[0]
 """,
-    "tape.jacobian of the whole batch (cross terms are zero)": """
-def contractive_penalty(encoder, x):
-    x = tf.convert_to_tensor(x, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        codes = encoder(x)
+    "tape.jacobian of the whole batch (cross terms are zero)": _WATCHED_CODES + """\
     return tf.reduce_sum(tf.square(tape.jacobian(codes, x))) / tf.cast(tf.shape(x)[0], tf.float32)
 """,
     "one gradient per code unit with a persistent tape": """

@@ -3,24 +3,25 @@
 
 Each source runs in the solution notebook's namespace (imports, setup and every solution cell), so
 a mutant may reuse the solution's definitions, e.g. subclass its `VAE` and override one method.
-CASCADES swap in a wrong answer to an earlier task; the solution's `VAE` cell runs again after it, so
-that its methods find the wrong function in the namespace under test (as a student's VAE finds theirs
-in the kernel), and the later task must still pass."""
-
-import json
-from pathlib import Path
+CASCADES swap in a wrong answer to an earlier task; the harness re-runs the solution's definitions
+for each case, so the solution's `VAE` finds the wrong function in the namespace under test (as a
+student's VAE finds theirs in the kernel), and the later task must still pass."""
 
 # The solution's VAE under another name, for mutants that change one method.
 _VAE_BASE = "_SolutionVAE = VAE\n"
 
-
-def _solution_cell(cell_id: str) -> str:
-    notebook = Path(__file__).resolve().parents[2] / "solutions" / "02_vae" / "vae.ipynb"
-    (cell,) = [c for c in json.loads(notebook.read_text())["cells"] if c.get("id") == cell_id]
-    return "".join(cell["source"])
+# build_cvae whose log-variance head ends in an activation (ACTIVATION is replaced by its name).
+_CVAE_LOG_VAR_ACTIVATION = """
+_solution_build_cvae = build_cvae
 
 
-_VAE_AGAIN = "\n\n" + _solution_cell("vae_model") + "\n"
+def build_cvae(latent_dim, num_classes):
+    _, decoder = _solution_build_cvae(latent_dim, num_classes)
+    images, labels = keras.Input((28, 28, 1)), keras.Input((num_classes,))
+    h = layers.Dense(64, activation="relu")(layers.Concatenate()([layers.Flatten()(images), labels]))
+    return keras.Model([images, labels], [layers.Dense(latent_dim)(h),
+                                          layers.Dense(latent_dim, activation="ACTIVATION")(h)]), decoder
+"""
 
 MUTANTS = {
     "test_sample_latent": {
@@ -384,28 +385,8 @@ def build_cvae(latent_dim, num_classes):
     encoder, decoder = _solution_build_cvae(latent_dim, num_classes)
     return decoder, encoder
 """,
-        "softplus on the log-variance head": """
-_solution_build_cvae = build_cvae
-
-
-def build_cvae(latent_dim, num_classes):
-    _, decoder = _solution_build_cvae(latent_dim, num_classes)
-    images, labels = keras.Input((28, 28, 1)), keras.Input((num_classes,))
-    h = layers.Dense(64, activation="relu")(layers.Concatenate()([layers.Flatten()(images), labels]))
-    return keras.Model([images, labels], [layers.Dense(latent_dim)(h),
-                                          layers.Dense(latent_dim, activation="softplus")(h)]), decoder
-""",
-        "relu on the log-variance head": """
-_solution_build_cvae = build_cvae
-
-
-def build_cvae(latent_dim, num_classes):
-    _, decoder = _solution_build_cvae(latent_dim, num_classes)
-    images, labels = keras.Input((28, 28, 1)), keras.Input((num_classes,))
-    h = layers.Dense(64, activation="relu")(layers.Concatenate()([layers.Flatten()(images), labels]))
-    return keras.Model([images, labels], [layers.Dense(latent_dim)(h),
-                                          layers.Dense(latent_dim, activation="relu")(h)]), decoder
-""",
+        **{f"{activation} on the log-variance head": _CVAE_LOG_VAR_ACTIVATION.replace(
+            "ACTIVATION", activation) for activation in ("softplus", "relu")},
         "label not an input of the decoder": """
 _solution_build_cvae = build_cvae
 
@@ -589,29 +570,29 @@ CASCADES = {
         "Task 1 not implemented": """
 def sample_latent(z_mean, z_log_var, seed=None):
     raise NotImplementedError
-""" + _VAE_AGAIN,
+""",
         "Task 1 scales by the variance exp(log var)": """
 def sample_latent(z_mean, z_log_var, seed=None):
     epsilon = keras.random.normal(keras.ops.shape(z_mean), seed=seed)
     return z_mean + keras.ops.exp(z_log_var) * epsilon
-""" + _VAE_AGAIN,
+""",
         "Task 2 with the slide's signs (+1 and +log var)": """
 def kl_divergence(z_mean, z_log_var):
     return 0.5 * keras.ops.sum(keras.ops.exp(z_log_var) + z_mean ** 2 + 1.0 + z_log_var, axis=-1)
-""" + _VAE_AGAIN,
+""",
         "Task 2 averaged over latent dimensions": """
 def kl_divergence(z_mean, z_log_var):
     return 0.5 * keras.ops.mean(keras.ops.exp(z_log_var) + z_mean ** 2 - 1.0 - z_log_var, axis=-1)
-""" + _VAE_AGAIN,
+""",
         "Task 3 averaged over pixels": """
 def reconstruction_loss(x, x_reconstructed):
     p = keras.ops.clip(x_reconstructed, 1e-7, 1 - 1e-7)
     return keras.ops.mean(-(x * keras.ops.log(p) + (1 - x) * keras.ops.log(1 - p)), axis=(1, 2, 3))
-""" + _VAE_AGAIN,
+""",
         "Task 3 as the old keras example's mean binary cross-entropy, without original_dim": """
 def reconstruction_loss(x, x_reconstructed):
     return keras.ops.mean(keras.losses.binary_crossentropy(x, x_reconstructed), axis=(1, 2))
-""" + _VAE_AGAIN,
+""",
     },
 }
 

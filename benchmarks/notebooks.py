@@ -1,5 +1,6 @@
-"""Wall time of every solution notebook per mode (nbclient, a fresh kernel each), and autograde
-seconds per submission when a class is graded with `grading` (throwaway courses)."""
+"""Wall time of every solution notebook per mode (nbclient, a fresh kernel each), what the live
+training view costs per training cell, and autograde seconds per submission when a class is
+graded with `grading` (throwaway courses)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,72 @@ def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...]
                          "graded": sum(r.status == "graded" for r in runs),
                          "load_before": timing["load_average_before"]})
     return {"assignment": assignment, "rounds": rows}
+
+
+# Runs in the kernel: turn the live view's drawing off or back on for the next cells.
+_LIVE_SWITCH = """import common.plotting as _plotting
+_plotting.__dict__.setdefault("_kernel_check", _plotting._in_jupyter_kernel)
+_plotting._in_jupyter_kernel = {}"""
+
+
+def training_cells(source: Path) -> list[int]:
+    """Indices of the notebook's cells that show a LiveTraining view, found by running it in
+    `test` mode (quick) and reading the outputs."""
+    notebook = _run(source, "test")[0]
+    return [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+            and any("LiveTraining:" in str(output.get("data", {}).get("text/plain", ""))
+                    for output in cell.get("outputs", []))]
+
+
+def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...] = ()):
+    """Run a notebook in a fresh kernel in a temp copy of its folder; return it with
+    {cell index: [(live view on?, seconds), ...]} for the cells in `each_twice`, which run
+    twice in a row: once with the live view drawing and once without, the order alternating
+    from one such cell to the next (so neither side always runs first)."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(str(source), as_version=4)
+    env = dict(os.environ, COURSE_MODE=mode, COURSE_OFFLINE="1", MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    timings: dict[int, list[tuple[bool, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / source.parent.name
+        shutil.copytree(source.parent, folder)
+        client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                         resources={"metadata": {"path": str(folder)}})
+        with client.setup_kernel(env=env):
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type != "code":
+                    continue
+                if index not in each_twice:
+                    client.execute_cell(cell, index)
+                    continue
+                first_on = len(timings) % 2 == 0
+                for live in (first_on, not first_on):
+                    switch = nbformat.v4.new_code_cell(_LIVE_SWITCH.format(
+                        "_plotting._kernel_check" if live else "lambda: False"))
+                    client.execute_cell(switch, index)
+                    start = time.perf_counter()
+                    client.execute_cell(cell, index)
+                    timings.setdefault(index, []).append((live, time.perf_counter() - start))
+    return notebook, timings
+
+
+def time_live_view(assignment: str, mode: str = "demo", source: Path | None = None) -> dict:
+    """What the live training view costs: each training cell (found in test mode) of the
+    assignment's solution notebook (or of `source`) runs twice in `mode`, with the view
+    drawing and without (its callback then only records), side by side in one kernel. The
+    second run starts from the first run's state; in these notebooks every training cell
+    builds its models afresh, so both runs train alike."""
+    source = source or course.solution_notebook(assignment)
+    cells = training_cells(source)
+    _, timings = _run(source, mode, each_twice=tuple(cells))
+    rows = []
+    for index in cells:
+        seconds = dict(timings[index])
+        rows.append({"cell": index, "seconds_off": round(seconds[False], 2),
+                     "seconds_on": round(seconds[True], 2),
+                     "ratio": round(seconds[True] / seconds[False], 3),
+                     "first": "on" if timings[index][0][0] else "off"})
+    return {"assignment": assignment, "mode": mode, "cells": rows}

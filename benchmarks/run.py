@@ -1,7 +1,7 @@
 """Run the benchmarks and write a Markdown report plus a PNG of quality against training seconds.
 
-    python -m benchmarks.run                 # everything (under 60 min on 2 CPU cores)
-    python -m benchmarks.run --only gan,vae  # some parts: notebooks, autograde, gan, vae
+    python -m benchmarks.run                 # everything (about 70 min on 2 CPU cores)
+    python -m benchmarks.run --only gan,vae  # some parts: notebooks, liveview, autograde, gan, vae
     python -m benchmarks.run --quick         # tiny budgets, one notebook: a smoke test (CI)
 
 A full run writes benchmarks/results/latest.md, latest.png and latest.json; `--only` and
@@ -30,13 +30,14 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks import notebooks, quality, references  # noqa: E402
 
-PARTS = ("notebooks", "autograde", "gan", "vae")
-RUN_ORDER = ("gan", "vae", "notebooks", "autograde")  # the side-by-side comparisons first
+PARTS = ("notebooks", "liveview", "autograde", "gan", "vae")
+RUN_ORDER = ("gan", "vae", "liveview", "notebooks", "autograde")  # side-by-side parts first
 RESULTS = REPO / "benchmarks" / "results"
 BUDGETS = [15, 30, 60, 120]  # seconds of training, the issue's fixed budgets
 CHECKPOINTS = [5, 10, 15, 20, 30, 40, 50, 60, 80, 100, 120]  # where quality is measured
 REFERENCE_CAP = 600.0  # the reference's longest training when it is given 10x our time
 AUTOGRADE_GOAL = 20.0  # seconds per submission (wall time over a class)
+LIVE_VIEW_GOAL = 1.05  # a training cell with the live view / the same cell without it
 OURS_CAP = 240.0  # how long ours may train on when it misses the GAN target in 120 s
 # The VAE target: None fixes it in each run from our configuration's test -ELBO after 60 s of
 # training (so the question is how long the reference needs to match what ours reaches in
@@ -44,11 +45,12 @@ OURS_CAP = 240.0  # how long ours may train on when it misses the GAN target in 
 VAE_THRESHOLD = None
 QUICK = {"budgets": [1, 2], "checkpoints": [1, 2], "reference_cap": 4.0, "ours_cap": None,
          "gan_samples": 200,
-         "vae_test": 200, "notebooks": ["00_setup"], "modes": ["test"],
+         "vae_test": 200, "notebooks": ["00_setup"], "modes": ["test"], "liveview_mode": "test",
          "class_size": 2, "jobs": (2,)}
 FULL = {"budgets": BUDGETS, "checkpoints": CHECKPOINTS, "reference_cap": REFERENCE_CAP,
         "ours_cap": OURS_CAP,
         "gan_samples": 1000, "vae_test": 1000, "notebooks": None, "modes": ["test", "demo"],
+        "liveview_mode": "demo",
         "class_size": 2, "jobs": (1, 2)}
 
 
@@ -109,6 +111,20 @@ def run_notebooks(settings: dict) -> list[dict]:
             log(f"  {row['seconds']:.1f} s, longest cell {row['longest_cell_seconds']:.1f} s"
                 + (f", FAILED: {row['error']}" if row["error"] else ""))
             rows.append(row)
+    return rows
+
+
+def run_liveview(settings: dict) -> list[dict]:
+    """Each training cell with and without the live view's drawing, side by side."""
+    rows = []
+    for assignment in settings["notebooks"] or notebooks.course.assignments():
+        log(f"live view cost in {assignment}, {settings['liveview_mode']} mode "
+            f"(load {_load()}) ...")
+        row = notebooks.time_live_view(assignment, settings["liveview_mode"])
+        log("  " + (", ".join(f"cell {c['cell']}: {c['seconds_off']:.1f} -> "
+                              f"{c['seconds_on']:.1f} s" for c in row["cells"])
+                    or "no training cells"))
+        rows.append(row)
     return rows
 
 
@@ -258,6 +274,8 @@ def report(data: dict, settings: dict) -> str:
             failures = [f"{r['assignment']} ({r['mode']}): {r['error']}" for r in entry
                         if r["error"]]
             lines += [""] + [f"- FAILED: {f}" for f in failures] + ([""] if failures else [])
+    if "liveview" in parts:
+        lines += _liveview_section(parts["liveview"])
     if "autograde" in parts:
         lines += ["## Autograde", "",
                   "A class of complete submissions (copies of the solution notebook, so every "
@@ -284,6 +302,29 @@ def report(data: dict, settings: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _live_cells(entry) -> list[dict]:
+    return [dict(cell, assignment=row["assignment"], mode=row["mode"])
+            for row in entry if isinstance(row, dict) for cell in row.get("cells", [])]
+
+
+def _liveview_section(entry) -> list[str]:
+    lines = ["## Live training view: what it costs", "",
+             "Each training cell of each solution notebook (a cell that shows a "
+             "`common.plotting.LiveTraining` view) runs twice in a row in one kernel: once "
+             "with the view drawing, once without (its callback then only records), the order "
+             "alternating from cell to cell. Before the view, these cells printed one log line "
+             "per epoch, which costs nothing measurable, so *without* stands for *before*. "
+             f"Goal: with / without ≤ {LIVE_VIEW_GOAL:.2f}.", ""]
+    if isinstance(entry, dict):
+        return lines + [f"Not measured: {entry.get('error') or entry.get('skipped')}", ""]
+    lines += ["| notebook | mode | cell | without view s | with view s | with / without | "
+              "ran first |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| `{c['assignment']}` | {c['mode']} | {c['cell']} | {c['seconds_off']:.1f} | "
+              f"{c['seconds_on']:.1f} | {c['ratio']:.3f} | {c['first']} |"
+              for c in _live_cells(entry)]
+    return lines + [""]
+
+
 def _summary(parts: dict) -> list[str]:
     """One line per goal of the issue: met, or where it falls short."""
     lines = []
@@ -300,6 +341,15 @@ def _summary(parts: dict) -> list[str]:
             lines.append(f"`{mode}` mode, {what} ≤ {limit:.0f} s: "
                          + ("met by every notebook" if not over else "over in " + ", ".join(over))
                          + (f"; FAILED to run: {', '.join(failed)}" if failed else "") + ".")
+    cells = _live_cells(parts["liveview"]) if isinstance(parts.get("liveview"), list) else []
+    if cells:
+        over = [f"`{c['assignment']}` cell {c['cell']} ×{c['ratio']:.2f}" for c in cells
+                if c["ratio"] > LIVE_VIEW_GOAL]
+        worst = max(cells, key=lambda c: c["ratio"])
+        lines.append(f"Live view ≤ {LIVE_VIEW_GOAL - 1:.0%} slower per training cell "
+                     f"({cells[0]['mode']} mode): "
+                     + (f"met (largest ×{worst['ratio']:.3f}, `{worst['assignment']}` cell "
+                        f"{worst['cell']})" if not over else "over in " + ", ".join(over)) + ".")
     graded = parts.get("autograde")
     if isinstance(graded, list):
         rounds = [r for a in graded for r in a.get("rounds", [])]
@@ -507,8 +557,8 @@ def main(argv: list[str] | None = None) -> int:
         print(write(data, settings, args.output))
         return 0
     started, load_start = time.time(), _load()
-    runners = {"notebooks": run_notebooks, "autograde": run_autograde, "gan": run_gan,
-               "vae": run_vae}
+    runners = {"notebooks": run_notebooks, "liveview": run_liveview,
+               "autograde": run_autograde, "gan": run_gan, "vae": run_vae}
     command = "python -m benchmarks.run" + (" --quick" if args.quick else "") + (
         f" --only {','.join(selected)}" if set(selected) != set(PARTS) else "")
     parts, part_minutes, part_loads, part_dates = {}, {}, {}, {}

@@ -109,3 +109,30 @@ def test_averaged_weights_swaps_the_average_in_and_the_training_weights_back():
         np.testing.assert_array_equal(got, want)
     with quality._averaged_weights(model, None):  # no averaging optimiser: nothing changes
         np.testing.assert_array_equal(model.trainable_variables[0].numpy(), training[0])
+
+
+def test_live_view_cost_runs_each_training_cell_with_and_without_drawing(tmp_path):
+    """The switch really stops the drawing: a cell that sleeps only while a live view could draw
+    is slower with the view on, and only cells that show a LiveTraining view are timed."""
+    from benchmarks import notebooks
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import time\nimport common.plotting\n"
+                                  "from IPython.display import display"),
+        nbformat.v4.new_code_cell("print('not a training cell')"),
+        *[nbformat.v4.new_code_cell(
+            "if common.plotting._in_jupyter_kernel():\n    time.sleep(0.5)\n"
+            "display({'text/plain': 'LiveTraining: epoch 1/1'}, raw=True)") for _ in range(2)],
+    ]
+    (tmp_path / "nb").mkdir()
+    path = tmp_path / "nb" / "nb.ipynb"
+    nbformat.write(notebook, str(path))
+    result = notebooks.time_live_view("fake", mode="test", source=path)
+    cells = result["cells"]
+    assert [c["cell"] for c in cells] == [2, 3]
+    assert [c["first"] for c in cells] == ["on", "off"], "the order alternates"
+    assert all(c["seconds_on"] > c["seconds_off"] + 0.4 for c in cells), cells
+    text = "\n".join(run._liveview_section([result]))
+    assert "| `fake` | test | 2 |" in text
+    assert "over in `fake` cell 2" in run._summary({"liveview": [result]})[0]

@@ -1,0 +1,130 @@
+"""course_jupyter: a rehearsal saved by JupyterLab leaves `git status` clean, a real edit stays
+listed and unstaged, and `python -m course_jupyter` switches both parts on."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+import course
+import course_jupyter
+
+NOTEBOOK = course.REPO / "solutions" / "00_setup" / "setup.ipynb"
+
+
+def git(repo, *args):
+    result = subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c",
+                             "user.email=t@example.invalid", *args], capture_output=True,
+                            text=True, timeout=60, check=True)
+    return result.stdout
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A repository like the pack's: its filters switched on by `install`, one notebook."""
+    repo = tmp_path / "repo"
+    (repo / "solutions").mkdir(parents=True)
+    git(repo, "init", "-q")
+    for name in (".gitfilters", ".gitattributes", ".gitignore"):
+        shutil.copy(course.REPO / name, repo / name)
+    shutil.copy(NOTEBOOK, repo / "solutions" / "setup.ipynb")
+    prefix = tmp_path / "env"
+    lines = course_jupyter.install(repo, prefix)
+    assert len(lines) == 2 and "include.path" in lines[0]
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    return repo, prefix
+
+
+def rehearsed(path, edit=False):
+    """The notebook with an output in every code cell, as JupyterLab saves it after a run."""
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text="x" * 5000)]
+            cell.execution_count = 1
+    if edit:
+        notebook.cells[0].source += "\n# a real edit"
+    return notebook
+
+
+def test_install_is_idempotent(clone):
+    repo, prefix = clone
+    course_jupyter.install(repo, prefix)
+    assert git(repo, "config", "--get-all", "include.path").split() == ["../.gitfilters"]
+    config = prefix / "etc" / "jupyter" / "jupyter_server_config.d" / "genmodels-course.json"
+    assert json.loads(config.read_text()) == {
+        "ServerApp": {"jpserver_extensions": {"course_jupyter": True}}}
+
+
+def test_hook_clears_a_rehearsal_and_keeps_a_real_edit(clone):
+    repo, _ = clone
+    path = repo / "solutions" / "setup.ipynb"
+    nbformat.write(rehearsed(path), str(path))
+    assert git(repo, "status", "--short"), "without the hook git lists the rehearsed notebook"
+    course_jupyter.refresh_git_index({"type": "notebook"}, str(path))
+    assert git(repo, "status", "--short") == ""
+    nbformat.write(rehearsed(path, edit=True), str(path))
+    course_jupyter.refresh_git_index({"type": "notebook"}, str(path))
+    assert git(repo, "status", "--short") == " M solutions/setup.ipynb\n", "listed, not staged"
+
+
+def test_hook_does_nothing_without_the_filter(tmp_path):
+    repo = tmp_path / "plain"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    path = repo / "setup.ipynb"
+    shutil.copy(NOTEBOOK, path)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "start")
+    nbformat.write(rehearsed(path), str(path))
+    course_jupyter.refresh_git_index({"type": "notebook"}, str(path))
+    assert git(repo, "status", "--short") == " M setup.ipynb\n"
+    course_jupyter.refresh_git_index({"type": "notebook"}, str(tmp_path / "nowhere.ipynb"))
+
+
+def test_a_jupyter_server_runs_the_hook_on_save(clone):
+    """The config `install` writes is what a Jupyter server of that environment reads: a save
+    through its contents API leaves `git status` clean."""
+    repo, prefix = clone
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "course-jupyter-test"
+    env = dict(os.environ, JUPYTER_CONFIG_PATH=str(prefix / "etc" / "jupyter"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={repo}", "--allow-root"],
+        cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    try:
+        path = repo / "solutions" / "setup.ipynb"
+        body = json.dumps({"type": "notebook", "format": "json",
+                           "content": rehearsed(path)}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/contents/solutions/setup.ipynb", data=body,
+            method="PUT", headers={"Authorization": f"token {token}"})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(request, timeout=30).read()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.3)
+        saved = nbformat.read(str(path), as_version=4)
+        assert all(len(c.outputs) == 1 for c in saved.cells if c.cell_type == "code"), "saved"
+        status = git(repo, "status", "--short")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert status == "", output[-3000:]

@@ -93,9 +93,9 @@ def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...]
 
 
 # Runs in the kernel: turn the live view's drawing off or back on for the next cells.
-_LIVE_SWITCH = """import common.plotting as _plotting
-_plotting.__dict__.setdefault("_kernel_check", _plotting._in_jupyter_kernel)
-_plotting._in_jupyter_kernel = {}"""
+_LIVE_SWITCH = """import common.runtime as _runtime
+_runtime.__dict__.setdefault("_kernel_check", _runtime.in_jupyter_kernel)
+_runtime.in_jupyter_kernel = {}"""
 
 
 def training_cells(source: Path) -> list[int]:
@@ -134,7 +134,7 @@ def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...
                 first_on = len(timings) % 2 == 0
                 for live in (first_on, not first_on):
                     switch = nbformat.v4.new_code_cell(_LIVE_SWITCH.format(
-                        "_plotting._kernel_check" if live else "lambda: False"))
+                        "_runtime._kernel_check" if live else "lambda: False"))
                     client.execute_cell(switch, index)
                     start = time.perf_counter()
                     client.execute_cell(cell, index)

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from common import runtime
 from common.checks import to_numpy
 
 
@@ -181,14 +182,6 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def _in_jupyter_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return getattr(get_ipython(), "kernel", None) is not None
-
-
 class LiveTraining(keras.callbacks.Callback):
     """A live view of `fit` for Jupyter (use with `verbose=0`): one picture, updated in place,
     with a progress bar (elapsed time, ETA), the curves of every logged metric so far and, given
@@ -218,7 +211,7 @@ class LiveTraining(keras.callbacks.Callback):
         self.frames: list[np.ndarray] = []
         self.history: dict[str, list[float]] = {}
         self._display = None
-        self._live = _in_jupyter_kernel()
+        self._live = runtime.in_jupyter_kernel()
 
     # --- Keras hooks
     def on_train_begin(self, logs=None):
@@ -415,14 +408,8 @@ def latent_explorer(decoder: Callable, latent_dim: int = 2, dims: tuple[int, int
             import ipywidgets
         except ImportError:
             reason = "ipywidgets is not installed"
-        if reason is None and interactive is None:
-            try:
-                from IPython import get_ipython
-                shell = get_ipython()
-            except ImportError:
-                shell = None
-            if getattr(shell, "kernel", None) is None:  # Plain Python or a terminal IPython.
-                reason = "no Jupyter kernel"
+        if reason is None and interactive is None and not runtime.in_jupyter_kernel():
+            reason = "no Jupyter kernel"
         if reason is not None and interactive:
             warnings.warn(f"latent_explorer: {reason}; showing the static grid instead.",
                           stacklevel=2)

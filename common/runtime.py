@@ -94,6 +94,23 @@ def setup(seed: int = 42, mixed_precision: bool = False,
     return report
 
 
+def in_jupyter_kernel() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, nbconvert, nbgrader): where displayed pictures
+    and widgets reach a page. False in plain Python and in a terminal IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def test_mode_note(what: str | None = None) -> None:
+    """In test mode only, print one line saying that `what` (a trained result) means little."""
+    if mode() == "test":
+        print(f"(test mode: trained for seconds only, so read little into "
+              f"{what or 'these results'}; demo mode gives the results the text describes)")
+
+
 def distribution_strategy(device_type: str = "GPU"):
     """MirroredStrategy over all visible `device_type` devices when there are two or more,
     else TensorFlow's default (single-device) strategy."""

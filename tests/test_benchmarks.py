@@ -118,11 +118,11 @@ def test_live_view_cost_runs_each_training_cell_with_and_without_drawing(tmp_pat
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell("import time\nimport common.plotting\n"
+        nbformat.v4.new_code_cell("import time\nimport common.runtime\n"
                                   "from IPython.display import display"),
         nbformat.v4.new_code_cell("print('not a training cell')"),
         *[nbformat.v4.new_code_cell(
-            "if common.plotting._in_jupyter_kernel():\n    time.sleep(0.5)\n"
+            "if common.runtime.in_jupyter_kernel():\n    time.sleep(0.5)\n"
             "display({'text/plain': 'LiveTraining: epoch 1/1'}, raw=True)") for _ in range(2)],
     ]
     (tmp_path / "nb").mkdir()

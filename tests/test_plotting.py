@@ -107,7 +107,7 @@ class FakeDisplay:
 
         self.shown, self.updates = [], []
         monkeypatch.setattr(IPython.display, "display", self.display)
-        monkeypatch.setattr(plotting, "_in_jupyter_kernel", lambda: True)
+        monkeypatch.setattr(plotting.runtime, "in_jupyter_kernel", lambda: True)
 
     def display(self, bundle, raw=False, display_id=False):
         assert raw and display_id, "a raw bundle with a display id, so it can be updated"

@@ -157,3 +157,19 @@ def test_setup_cell_shows_no_stderr_in_a_jupyter_kernel(tmp_path, first):
         assert stderr == "a real warning\n", stderr
     else:
         assert "absl::InitializeLog" in stderr and "a real warning" in stderr, stderr
+
+
+@pytest.mark.parametrize("value", ["test", "demo", "full"])
+def test_test_mode_note_prints_one_line_in_test_mode_only(monkeypatch, capsys, value):
+    monkeypatch.setenv("COURSE_MODE", value)
+    common.test_mode_note("the mode count")
+    common.test_mode_note()
+    printed = capsys.readouterr().out
+    if value == "test":
+        lines = printed.splitlines()
+        assert len(lines) == 2 and lines[0].startswith("(test mode:"), printed
+        assert "the mode count" in lines[0] and "demo mode" in lines[0]
+        assert "these results" in lines[1]
+        assert all(len(line) <= 160 for line in lines), "the note should stay short"
+    else:
+        assert printed == ""

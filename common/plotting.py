@@ -191,9 +191,10 @@ class LiveTraining(keras.callbacks.Callback):
     together (default: one panel per metric, at most four). It first draws after `min_seconds`
     and only while drawing has taken under 3% of the time so far (so a short fit shows just its
     final frame), then once more at the end: nbconvert and feedback pages keep that final
-    frame. `frames` keeps the grid of every `every_n_epochs`-th epoch and of the last one (for
-    `save_gif`); `history`, the epoch logs. One instance can serve several fits in a row (a loop
-    over models): each fit redraws the same picture. Outside a Jupyter kernel it draws nothing."""
+    frame. `frames` keeps the grid of the untrained model, of every `every_n_epochs`-th epoch
+    and of the last one (for `save_gif`); `history`, the epoch logs. One instance can serve
+    several fits in a row (a loop over models): each fit redraws the same picture. Outside a
+    Jupyter kernel it draws nothing."""
 
     draw_share = 0.03  # At most this fraction of the wall time goes into drawing.
 
@@ -219,6 +220,8 @@ class LiveTraining(keras.callbacks.Callback):
         self._epochs, self._steps = self.params.get("epochs") or 1, self.params.get("steps")
         self._epoch, self._step, self._batch_logs = 0, 0, {}
         self._grid, self._grid_epoch = None, 0
+        if self.sampler is not None:
+            self._sample()  # Epoch 0, the untrained model: the picture's layout never jumps.
         self._start, self._pace_start = time.perf_counter(), None
         self._drawing = 0.0  # Seconds spent drawing in this fit.
 
@@ -283,9 +286,10 @@ class LiveTraining(keras.callbacks.Callback):
         panels = self.panels or [(n,) for n in self.history or self._batch_logs
                                  if not n.startswith("val_")][:4]
         side = self._grid is not None
-        # Samples take a 6-inch-wide panel: at 100 dpi and 8 columns, 70 pixels per digit.
-        body = max(3.0, 6.0 * self._grid.shape[0] / self._grid.shape[1] + 0.7) if side else 3.0
-        width, height = (12.0 if side else max(6.0, 4.5 * len(panels))), body + 0.9
+        # At most 10 inches (1000 pixels) wide, so JupyterLab shows it unscaled on a 1400-pixel
+        # page; samples take 5.5 of them: with 8 columns, about 65 pixels per digit.
+        body = max(3.0, 5.5 * self._grid.shape[0] / self._grid.shape[1] + 0.7) if side else 3.0
+        width, height = (10.0 if side else min(10.0, max(5.0, 4.0 * len(panels)))), body + 0.9
         fig = Figure(figsize=(width, height), dpi=100)
         FigureCanvasAgg(fig)
         bar = fig.add_axes((0.01, 1 - 0.6 / height, 0.98, 0.25 / height))
@@ -298,7 +302,8 @@ class LiveTraining(keras.callbacks.Callback):
         bar.set_title(f"{self.title} · {status}" if self.title else status, fontsize=14,
                       loc="left")
         outer = fig.add_gridspec(1, 2 if side else 1, left=0.75 / width, right=0.99,
-                                 bottom=0.55 / height, top=1 - 1.0 / height, wspace=0.12)
+                                 bottom=0.55 / height, top=1 - 1.0 / height, wspace=0.12,
+                                 width_ratios=[3.5, 5.5] if side else None)
         shape = (len(panels) or 1, 1) if side else (1, len(panels) or 1)
         curves = outer[0].subgridspec(*shape, hspace=0.8, wspace=0.3)
         for i, panel in enumerate(panels):

@@ -130,12 +130,12 @@ def test_live_training_keeps_frames_and_saves_a_gif(tmp_path):
                                      every_n_epochs=2, ncols=4)
     tiny_model().fit(np.ones((4, 3)), np.ones((4, 1)), epochs=5, verbose=0,
                      callbacks=[callback])
-    assert len(callback.frames) == 3, "epochs 2 and 4, and the last epoch"
-    assert callback.frames[0].shape == (57, 115) and callback.frames[-1][0, 0] == 0.3
+    assert len(callback.frames) == 4, "the untrained model, epochs 2 and 4, the last epoch"
+    assert callback.frames[0].shape == (57, 115) and callback.frames[-1][0, 0] == 0.4
     assert len(callback.history["loss"]) == len(callback.history["mae"]) == 5
     fig = rendered(plotting.save_gif(callback.frames, tmp_path / "out" / "samples.gif"))
     gif = Image.open(tmp_path / "out" / "samples.gif")
-    assert gif.n_frames == 3 and len(fig.axes) == 3
+    assert gif.n_frames == 4 and len(fig.axes) == 4
     with pytest.raises(ValueError, match="no frames"):
         plotting.save_gif([], tmp_path / "empty.gif")
 
@@ -163,13 +163,13 @@ def test_live_training_updates_one_picture_in_place_and_ends_on_the_last_epoch(m
     assert any("ETA" in label for label in labels) and "elapsed" in labels[1]
     assert labels[-1].startswith("LiveTraining: epoch 3/3 · done in"), labels[-1]
     final = Image.open(__import__("io").BytesIO(fake.last["image/png"]))
-    assert final.size[0] == 1200, "12 inches at 100 dpi: fits a 1400-pixel page"
-    # 32 samples in 8 columns on a 6-inch panel: each digit must be readable from the back.
+    assert final.size[0] == 1000, "fits JupyterLab's output column on a 1400-pixel page"
+    # 32 samples in 8 columns: each digit must be readable from the back of the room.
     fig = callback._figure(*callback._status(final=True))
     fig.canvas.draw()
     grid_axes = fig.axes[-1]
     digit_width = grid_axes.get_window_extent().width / 8
-    assert digit_width >= 48, f"each digit {digit_width:.0f} pixels wide"
+    assert digit_width >= 60, f"each digit {digit_width:.0f} pixels wide"
     assert grid_axes.get_title(loc="left") == "samples after epoch 3"
     curve_titles = [ax.get_title(loc="left") for ax in fig.axes[1:-1]]
     assert [t.split()[0] for t in curve_titles] == ["loss", "mae"]

@@ -1,0 +1,444 @@
+"""What a student and a lecturer see, in a real browser (issue 15): JupyterLab on a free local
+port, driven by headless Chromium through Selenium.
+
+(a) an untouched exercise, Run All: a Setup cell without red stderr boxes, and the first task's
+test cell stops with NotImplementedError; (b) the latent explorer: moving a slider redraws the
+decoded image; (c) the live training view: one picture, replaced in place while `fit` runs, its
+last frame labelled with the last epoch.
+
+JupyterLab only sees copies in a temporary folder (its autosave never writes into the
+repository). Screenshots go to a temporary folder too; its path is printed. Without Chromium,
+chromedriver or selenium the module is skipped, unless COURSE_REQUIRE_BROWSER=1 (CI) makes that a
+failure.
+"""
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:
+    webdriver = None
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--force-device-scale-factor=1"]
+VIEWPORT = (1400, 1000)  # the window of the issue
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in view
+STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'  # stderr boxes and tracebacks
+
+MISSING = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+if webdriver is None:
+    MISSING.append("the Python package selenium")
+MISSING_REASON = (f"the browser test needs {', '.join(MISSING)} (apt-get install chromium "
+                  "chromium-driver; pip install -r requirements.txt)")
+if MISSING and os.environ.get("COURSE_REQUIRE_BROWSER") != "1":
+    pytest.skip(MISSING_REASON + "; COURSE_REQUIRE_BROWSER=1 makes this a failure",
+                allow_module_level=True)
+
+# The source of the code cell that contains `text` (CodeMirror 6 keeps one element per line).
+FIND_CELL = """
+const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
+const source = cell => [...cell.querySelectorAll('.cm-line')].map(l => l.textContent).join('\\n');
+return cells.find(cell => source(cell).includes(arguments[0])) || null;
+"""
+# What test (c) polls: the output areas, images and prompt of one cell, and a hash of the src.
+OUTPUT_STATE = """
+const cell = arguments[0];
+const images = [...cell.querySelectorAll('.jp-OutputArea img')];
+let hash = 0;
+for (const ch of images.length ? images[0].src : '') hash = (hash * 31 + ch.charCodeAt(0)) | 0;
+return {outputs: cell.querySelectorAll('.jp-OutputArea-child').length, images: images.length,
+        src: images.length ? images[0].src.length + ':' + hash : null,
+        prompt: cell.querySelector('.jp-InputPrompt').textContent.trim()};
+"""
+DESCRIBE = """
+const panel = '.jp-NotebookPanel:not(.lm-mod-hidden) ';
+const status = document.querySelector(panel + '.jp-Notebook-ExecutionIndicator');
+const prompts = [...document.querySelectorAll(panel + '.jp-CodeCell .jp-InputPrompt')];
+return 'kernel ' + (status ? status.dataset.status : 'not shown') + ', prompts '
+       + prompts.map(p => p.textContent.trim()).join(' ');
+"""
+SIZE = """
+const box = arguments[0].getBoundingClientRect();
+return {width: Math.round(box.width), height: Math.round(box.height),
+        natural: arguments[0].naturalWidth ? [arguments[0].naturalWidth, arguments[0].naturalHeight]
+                                           : null};
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def say(request, line: str) -> None:
+    """Print past pytest's output capture, so the screenshot folder and timings always show."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print(f"\n[browser] {line}", flush=True)
+
+
+class Lab:
+    """One JupyterLab server and one headless Chromium page, with the few actions the tests need."""
+
+    def __init__(self, url: str, token: str, folder: Path, shots: Path, log: Path):
+        self.url, self.token, self.folder, self.shots, self.log = url, token, folder, shots, log
+        self.driver, self.timeouts = None, 0
+        self.sizes: dict[str, dict] = {}
+
+    # --- Server
+    def api(self, method: str, path: str):
+        request = urllib.request.Request(f"{self.url}{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        for kernel in self.api("GET", "/api/kernels"):
+            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+
+    def server_log(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+    # --- Page
+    def wait(self, condition, timeout: float, message: str, poll: float = 0.25):
+        """Wait until `condition()` is truthy; after `timeout` seconds fail with `message` and a
+        screenshot of the window."""
+        try:
+            # An output re-rendered between finding an element and reading it: just poll again.
+            return WebDriverWait(self.driver, timeout, poll_frequency=poll,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda _: condition())
+        except TimeoutException:
+            self.timeouts += 1
+            shot = self.shoot(f"timeout_{self.timeouts}")
+            raise AssertionError(f"{message} (within {timeout} s); {self.describe()}; "
+                                 f"screenshot {shot}") from None
+
+    def describe(self) -> str:
+        """The kernel's status and the prompts of the open notebook's code cells."""
+        with contextlib.suppress(Exception):
+            return self.driver.execute_script(DESCRIBE)
+        return "page state unknown"
+
+    def open(self, name: str) -> None:
+        """Open notebook `name` (relative to the temporary folder) in a fresh workspace, so no
+        earlier tab comes back, and wait for its kernel to be idle."""
+        self.shut_down_kernels()
+        workspace = re.sub(r"\W", "-", name)
+        self.driver.get(f"{self.url}/lab/workspaces/{workspace}/tree/{name}?token={self.token}")
+        self.wait(lambda: self.driver.find_elements(
+            By.CSS_SELECTOR, f"{NOTEBOOK} .jp-CodeCell"),
+            60, f"JupyterLab did not show {name}")
+
+        def kernel_ready():
+            # "Select Kernel" shows when JupyterLab's kernel list comes late: take the preferred
+            # (preselected) kernel, as a user would.
+            for button in self.driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog .jp-mod-accept"):
+                button.click()
+                return False
+            kernels = self.api("GET", "/api/kernels")
+            return (len(kernels) == 1 and kernels[0]["connections"] > 0
+                    and kernels[0]["execution_state"] == "idle"
+                    and self.driver.find_elements(By.CSS_SELECTOR, f"{NOTEBOOK} "
+                                                  '.jp-Notebook-ExecutionIndicator[data-status="idle"]'))
+
+        self.wait(kernel_ready, 60,
+                  f"the kernel of {name} did not become idle; server log:\n{self.server_log()}")
+
+    def check(self, tracebacks: bool = True) -> None:
+        """Fail at once on a dialog (e.g. a dead kernel) or, with `tracebacks`, on an error shown
+        in the notebook."""
+        dialogs = [element.text for element in self.driver.find_elements(By.CSS_SELECTOR,
+                                                                          ".jp-Dialog")]
+        assert not dialogs, f"JupyterLab shows a dialog: {dialogs}"
+        error = self.first_traceback() if tracebacks else None
+        assert error is None, f"a cell failed:\n{error}"
+
+    def menu(self, label: str, command: str) -> None:
+        """Click menu `label`, then its enabled item that runs JupyterLab command `command`."""
+        bar = self.wait(lambda: [element for element in self.driver.find_elements(
+            By.CSS_SELECTOR, ".lm-MenuBar-item") if element.text.strip() == label],
+            10, f"no menu {label!r}")
+        bar[0].click()
+        item = f'.lm-Menu-item[data-command="{command}"]:not(.lm-mod-disabled)'
+        self.wait(lambda: [element for element in self.driver.find_elements(By.CSS_SELECTOR, item)
+                           if element.is_displayed()], 5,
+                  f"menu {label!r} has no enabled item for {command}")[0].click()
+
+    def cell(self, text: str):
+        """The code cell whose source contains `text`."""
+        return self.wait(lambda: self.driver.execute_script(FIND_CELL, text), 10,
+                         f"no code cell containing {text!r}")
+
+    def select(self, cell) -> None:
+        """Make `cell` the active cell in command mode (click its input prompt)."""
+        cell.find_element(By.CSS_SELECTOR, ".jp-InputPrompt").click()
+        self.wait(lambda: "jp-mod-active" in cell.get_attribute("class"), 5,
+                  "the cell did not become active")
+
+    @staticmethod
+    def outputs(cell, selector: str = ".jp-OutputArea-output"):
+        return cell.find_elements(By.CSS_SELECTOR, selector)
+
+    def first_traceback(self) -> str | None:
+        """The first traceback shown in the open notebook, if any (to fail fast with it)."""
+        for element in self.driver.find_elements(
+                By.CSS_SELECTOR, f"{NOTEBOOK} .jp-OutputArea-output{STDERR}"):
+            text = element.text
+            if "Traceback" in text or re.search(r"^\w+(Error|Exception)\b", text, re.M):
+                return text[-2000:]
+        return None
+
+    def shoot(self, name: str, element=None) -> Path:
+        """Save a screenshot of `element` (or the window) and remember its size in pixels."""
+        path = self.shots / f"{name}.png"
+        if element is None:
+            self.driver.save_screenshot(str(path))
+        else:
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            element.screenshot(str(path))
+            self.sizes[name] = self.driver.execute_script(SIZE, element)
+        return path
+
+
+@pytest.fixture(scope="module")
+def lab(request, tmp_path_factory):
+    """JupyterLab on copies of the notebooks in a temporary folder, and a headless Chromium page
+    of 1400 x 1000 pixels on it; both stopped at the end, also when a test fails."""
+    if MISSING:
+        pytest.fail(MISSING_REASON + " (COURSE_REQUIRE_BROWSER=1)", pytrace=False)
+    started = time.perf_counter()
+    base = tmp_path_factory.mktemp("browser")
+    folder, shots, settings = base / "notebooks", base / "screenshots", base / "lab-settings"
+    shots.mkdir()
+    for source in ("exercises/00_setup", "solutions/02_vae"):
+        shutil.copytree(ROOT / source, folder / Path(source).name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    # Every cell stays in the page (no windowing), the notebook's kernel starts without asking,
+    # and no news or update pop-ups.
+    for plugin, values in {"notebook-extension/tracker": {"windowingMode": "none",
+                                                          "autoStartDefaultKernel": True},
+                           "apputils-extension/notification": {"fetchNews": "false",
+                                                               "checkForUpdates": False}}.items():
+        path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    # Kernels behave as for a real user: not under pytest (ipykernel then hides what C++ writes
+    # to stderr), the inline plotting backend, TensorFlow's default log level.
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTEST_CURRENT_TEST", "MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+    env.update(COURSE_MODE="test", COURSE_OFFLINE="1", JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"))
+    port, token = free_port(), secrets.token_hex(16)
+    lab = Lab(f"http://127.0.0.1:{port}", token, folder, shots, base / "jupyterlab.log")
+    say(request, f"screenshots in {shots}; JupyterLab log {lab.log}")
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}",
+               "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(open(lab.log, "wb"))
+        server = subprocess.Popen(command, cwd=folder, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+
+        @stack.callback
+        def stop_server():
+            with contextlib.suppress(Exception):
+                lab.shut_down_kernels()
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+            say(request, f"module took {time.perf_counter() - started:.0f} s; "
+                         f"screenshots in {shots}")
+
+        deadline = time.monotonic() + 60
+        while True:  # The server answers within seconds; fail with its log if it does not.
+            with contextlib.suppress(OSError):
+                lab.api("GET", "/api/status")
+                break
+            assert server.poll() is None and time.monotonic() < deadline, (
+                f"JupyterLab did not start:\n{lab.server_log()}")
+            time.sleep(0.25)
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = str(CHROMIUM)
+        for flag in CHROMIUM_FLAGS:
+            options.add_argument(flag)
+        lab.driver = webdriver.Chrome(options=options,
+                                      service=Service(executable_path=str(CHROMEDRIVER)))
+        stack.callback(lab.driver.quit)
+        # Size the window so that the page itself (the viewport) is 1400 x 1000.
+        lab.driver.set_window_size(*VIEWPORT)
+        inner = lab.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        lab.driver.set_window_size(2 * VIEWPORT[0] - inner[0], 2 * VIEWPORT[1] - inner[1])
+        yield lab
+        say(request, "sizes in pixels (rendered width x height; natural size of images): "
+            + "; ".join(f"{name} {size['width']} x {size['height']}"
+                        + (f" (natural {size['natural'][0]} x {size['natural'][1]})"
+                           if size["natural"] else "")
+                        for name, size in lab.sizes.items()))
+
+
+def test_exercise_setup_cell_is_clean_and_task_1_raises_not_implemented(lab):
+    """(a) Run All on the untouched 00_setup exercise."""
+    lab.open("00_setup/setup.ipynb")
+    lab.menu("Run", "runmenu:run-all")
+    task = lab.cell('"""Task 1')
+
+    def stopped_at_task_1():
+        lab.check(tracebacks=False)
+        return "NotImplementedError" in " ".join(output.text for output in lab.outputs(task))
+
+    lab.wait(stopped_at_task_1, 90, "the first task's test cell did not show NotImplementedError")
+    setup = lab.cell("common.setup(")
+    lab.shoot("a_task_1_test_cell", task)
+    lab.shoot("a_setup_cell", setup)
+    lab.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", setup)
+    lab.shoot("a_window")
+    lab.shoot("a_setup_output", setup.find_element(By.CSS_SELECTOR, ".jp-OutputArea"))
+    report = " ".join(output.text for output in lab.outputs(setup))
+    assert "Mode: test" in report, f"the Setup cell should show the pack's report; got {report!r}"
+    red = [output.text for output in lab.outputs(setup, f".jp-OutputArea-output{STDERR}")]
+    assert not red, f"the Setup cell shows {len(red)} stderr box(es): {red}"
+
+
+def test_latent_explorer_slider_redraws_the_image(lab):
+    """(b) 02_vae's solution in test mode, run up to its latent explorer; move a slider."""
+    lab.open("02_vae/vae.ipynb")
+    explorer = lab.cell("common.plotting.latent_explorer(")
+    lab.select(explorer)
+    lab.menu("Run", "notebook:run-all-above")
+    lab.menu("Run", "notebook:run-cell")
+
+    def explorer_shown():
+        lab.check()
+        handles = lab.outputs(explorer, ".widget-slider .noUi-handle")
+        images = lab.outputs(explorer, "img")
+        return handles and images and images[0].get_attribute("naturalWidth") != "0"
+
+    lab.wait(explorer_shown, 150, "the latent explorer did not show a slider and an image")
+    image = lab.outputs(explorer, "img")[0]
+    lab.shoot("b_explorer_before", lab.outputs(explorer, ".jp-OutputArea")[0])
+    src, pixels = image.get_attribute("src"), image.screenshot_as_png
+    handle = lab.outputs(explorer, ".widget-slider .noUi-handle")[0]
+    lab.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", handle)
+    handle.click()  # A click on the handle focuses it without moving it.
+    handle.send_keys(Keys.END)  # noUiSlider: the slider's maximum.
+
+    def redrawn():
+        now = lab.outputs(explorer, "img")[0]
+        return (now.get_attribute("src") != src and now.get_attribute("naturalWidth") != "0"
+                and now.screenshot_as_png != pixels)
+
+    lab.wait(redrawn, 20, "moving the slider did not change the decoded image")
+    lab.shoot("b_explorer_image", lab.outputs(explorer, "img")[0])
+    lab.shoot("b_explorer_after", lab.outputs(explorer, ".jp-OutputArea")[0])
+
+
+LIVE_SETUP = '''\
+import common  # first, as in the pack's notebooks: TensorFlow then starts quietly
+
+import time
+
+import keras
+import numpy as np
+
+
+class SlowEpochs(keras.callbacks.Callback):
+    """Long enough epochs to see each frame."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        time.sleep(0.8)
+
+
+env = common.setup(seed=0)
+rng = np.random.default_rng(0)
+x_train = rng.uniform(size=(64, 28, 28, 1)).astype("float32")
+decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(784, activation="sigmoid"),
+                            keras.layers.Reshape((28, 28, 1))])
+autoencoder = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                keras.layers.Dense(2), decoder])
+autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
+codes = rng.normal(size=(16, 2)).astype("float32")'''
+LIVE_FIT = '''\
+live = common.plotting.LiveTraining(sampler=decoder, inputs=codes, min_seconds=0.3)
+live.draw_share = 0.5  # a 5-second fit: draw every epoch (the default keeps drawing near 3%)
+history = autoencoder.fit(x_train, x_train, epochs=5, batch_size=16, verbose=0,
+                          callbacks=[SlowEpochs(), live])'''
+
+
+def test_live_training_view_is_one_image_updated_in_place(lab):
+    """(c) a tiny 5-epoch fit with LiveTraining: one image, replaced as epochs pass."""
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    notebook.cells = [nbformat.v4.new_code_cell(LIVE_SETUP), nbformat.v4.new_code_cell(LIVE_FIT)]
+    path = lab.folder / "live_training.ipynb"
+    nbformat.write(notebook, path)
+    lab.open(path.name)
+    fit = lab.cell("common.plotting.LiveTraining(")
+    lab.menu("Run", "runmenu:run-all")
+    states, shots = [], []
+
+    def finished():
+        lab.check()
+        state = lab.driver.execute_script(OUTPUT_STATE, fit)
+        state["time"] = time.perf_counter()
+        states.append(state)
+        done = re.fullmatch(r"\[\d+\]:", state["prompt"])
+        if not done and len({s["src"] for s in states if s["src"]}) >= 2 and not shots:
+            shots.append(lab.shoot("c_live_view_mid_training", lab.outputs(fit, "img")[0]))
+        return done
+
+    lab.wait(finished, 90, "the training cell did not finish", poll=0.1)
+    lab.shoot("c_live_view_final", lab.outputs(fit, "img")[0])
+    lab.shoot("c_window")
+    shown = [state for state in states if state["outputs"] or state["images"]]
+    assert shown, "the training cell never showed an output"
+    wrong = [state for state in shown if state["outputs"] != 1 or state["images"] != 1]
+    assert not wrong, (f"{len(wrong)} of {len(shown)} polls saw other than one output area with "
+                       f"one image, e.g. {wrong[0]}")
+    frames = [state["src"] for state in shown]
+    changes = sum(before != after for before, after in zip(frames, frames[1:]))
+    assert changes >= 2, (f"the image changed {changes} time(s) in {len(shown)} polls over "
+                          f"{shown[-1]['time'] - shown[0]['time']:.1f} s; expected at least 2")
+
+    lab.menu("File", "docmanager:save")
+
+    def saved_outputs():
+        cell = nbformat.read(path, as_version=4).cells[1]
+        return cell.outputs if cell.get("execution_count") else None
+
+    outputs = lab.wait(saved_outputs, 20, "the notebook with its outputs was not saved")
+    assert len(outputs) == 1, f"expected one output, got {[o.output_type for o in outputs]}"
+    label = outputs[0].get("data", {}).get("text/plain", "")
+    assert "image/png" in outputs[0].get("data", {}) and "epoch 5/5" in label, (
+        f"the final frame should be a PNG labelled with epoch 5/5; its label is {label!r}")

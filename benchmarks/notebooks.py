@@ -125,7 +125,7 @@ def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...
         client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                                          resources={"metadata": {"path": str(folder)}})
         with client.setup_kernel(env=env):
-            for index, cell in enumerate(notebook.cells):
+            for index, cell in enumerate(list(notebook.cells)):
                 if cell.cell_type != "code":
                     continue
                 if index not in each_twice:
@@ -133,11 +133,15 @@ def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...
                     continue
                 first_on = len(timings) % 2 == 0
                 for live in (first_on, not first_on):
+                    # Each run is a fresh copy at the end of the notebook: nbclient keeps
+                    # in-place display updates by cell index, so one index must not run twice.
                     switch = nbformat.v4.new_code_cell(_LIVE_SWITCH.format(
                         "_runtime._kernel_check" if live else "lambda: False"))
-                    client.execute_cell(switch, index)
+                    run = nbformat.v4.new_code_cell(cell.source)
+                    notebook.cells += [switch, run]
+                    client.execute_cell(switch, len(notebook.cells) - 2)
                     start = time.perf_counter()
-                    client.execute_cell(cell, index)
+                    client.execute_cell(run, len(notebook.cells) - 1)
                     timings.setdefault(index, []).append((live, time.perf_counter() - start))
     return notebook, timings
 

@@ -218,15 +218,17 @@ class LiveTraining(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.frames, self.history = [], {}
         self._epochs, self._steps = self.params.get("epochs") or 1, self.params.get("steps")
-        self._epoch, self._step, self._batch_logs = 0, 0, {}
+        self._epoch, self._step = 0, 0
         self._grid, self._grid_epoch = None, 0
         if self.sampler is not None:
             self._sample()  # Epoch 0, the untrained model: the picture's layout never jumps.
         self._start, self._pace_start = time.perf_counter(), None
         self._drawing = 0.0  # Seconds spent drawing in this fit.
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._step, self._batch_logs = batch + 1, logs or {}
+    def on_train_batch_begin(self, batch, logs=None):
+        # The batch's start, not its end: Keras runs end-of-batch hooks in a background thread
+        # unless a callback has one, and pays a synchronisation per batch for it when one does.
+        self._step = batch
         if self._live and self._draw_due():
             self._draw()
 
@@ -261,7 +263,7 @@ class LiveTraining(keras.callbacks.Callback):
 
     def _status(self, final: bool) -> tuple[str, float]:
         """The progress line and the fraction done. The ETA uses the pace since the first
-        batch, so graph tracing at the start does not inflate it."""
+        picture, so graph tracing at the start does not inflate it."""
         now = time.perf_counter()
         within = self._step / self._steps if self._steps else 0.0
         done = min(1.0, (self._epoch + within) / self._epochs)
@@ -283,13 +285,12 @@ class LiveTraining(keras.callbacks.Callback):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.ticker import MaxNLocator
 
-        panels = self.panels or [(n,) for n in self.history or self._batch_logs
-                                 if not n.startswith("val_")][:4]
+        panels = self.panels or [(n,) for n in self.history if not n.startswith("val_")][:4]
         side = self._grid is not None
-        # At most 10 inches (1000 pixels) wide, so JupyterLab shows it unscaled on a 1400-pixel
-        # page; samples take 5.5 of them: with 8 columns, about 65 pixels per digit.
+        # 10 inches (1000 pixels) wide, so JupyterLab shows it unscaled on a 1400-pixel page;
+        # samples take 5.5 of them: with 8 columns, about 65 pixels per digit.
         body = max(3.0, 5.5 * self._grid.shape[0] / self._grid.shape[1] + 0.7) if side else 3.0
-        width, height = (10.0 if side else min(10.0, max(5.0, 4.0 * len(panels)))), body + 0.9
+        width, height = 10.0, body + 0.9  # Fixed, so the picture never jumps as it fills.
         fig = Figure(figsize=(width, height), dpi=100)
         FigureCanvasAgg(fig)
         bar = fig.add_axes((0.01, 1 - 0.6 / height, 0.98, 0.25 / height))
@@ -316,8 +317,7 @@ class LiveTraining(keras.callbacks.Callback):
                 if f"val_{name}" in self.history:
                     ax.plot(epochs, self.history[f"val_{name}"], marker=".",
                             label=f"val_{name}" if len(panel) > 1 else "validation")
-                now = values[-1] if values else self._batch_logs.get(name)
-                heading.append(name if now is None else f"{name} {float(to_numpy(now)):.4g}")
+                heading.append(f"{name} {values[-1]:.4g}" if values else name)
             if len(ax.get_lines()) > 1:
                 ax.legend(fontsize=9)
             ax.set_title(" · ".join(heading), fontsize=12, loc="left")
@@ -326,6 +326,11 @@ class LiveTraining(keras.callbacks.Callback):
             ax.tick_params(labelsize=9)
         if panels:
             ax.set_xlabel("epoch", fontsize=10)
+        else:  # Before the first epoch ends: hold the curves' place.
+            ax = fig.add_subplot(curves[0])
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "curves after the first epoch", ha="center", va="center",
+                    fontsize=12, color="0.4")
         if side:
             ax = fig.add_subplot(outer[1])
             ax.imshow(self._grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")

@@ -210,6 +210,13 @@ def test_live_training_draws_chosen_metrics_together(monkeypatch):
         loc="left")
 
 
+def test_live_training_keeps_keras_end_of_batch_hooks_asynchronous():
+    """Keras dispatches end-of-batch hooks in a background thread only while no callback
+    overrides them; one that does costs a synchronisation per batch."""
+    for hook in ("on_batch_end", "on_train_batch_end"):
+        assert getattr(plotting.LiveTraining, hook) is getattr(keras.callbacks.Callback, hook)
+
+
 def test_live_training_needs_sampler_and_inputs_together():
     with pytest.raises(ValueError, match="sampler"):
         plotting.LiveTraining(sampler=improving_sampler())

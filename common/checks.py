@@ -79,6 +79,15 @@ def check_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6,
               f"{int((excess > 0).sum())} of {a.size} element(s) differ", hint)
 
 
+def check_cases(values, cases) -> None:
+    """Shape, then value, of every (name, expected, rtol, atol, hint) case, where values[name]
+    is the answer to check (for example a hidden test's probe record)."""
+    for name, expected, rtol, atol, hint in cases:
+        expected = np.asarray(expected, np.float64)
+        check_shape(values[name], expected.shape, name=name, hint=hint)
+        check_close(values[name], expected, rtol=rtol, atol=atol, name=name, hint=hint)
+
+
 def check_range(value, low: float | None = None, high: float | None = None,
                 name: str = "output", hint: str | None = None) -> None:
     """Every element lies in [low, high] (either bound may be None)."""
@@ -146,16 +155,16 @@ def check_trainable(model, inputs, loss_fn: Callable | None = None, name: str = 
                       "the graph stops learning.")
 
 
-def check_can_be_negative(model, inputs, output_index: int = 0, name: str = "output",
-                          hint: str | None = None, redraws: int = 16, seed: int = 1) -> None:
-    """Output `output_index` of `model(inputs)` takes a negative value for at least one of
-    `redraws` random draws of all trainable weights (restored afterwards). The draws are
-    symmetric about 0, so an output without activation goes negative whatever its initialiser;
-    relu, softplus or exp on it never does. A model with a single output: that output."""
+def redrawn_outputs(model, inputs, output_index: int = 0, redraws: int = 16,
+                    seed: int = 1) -> np.ndarray:
+    """Output `output_index` of `model(inputs)` (a model with a single output: that output) for
+    `redraws` random draws of all trainable weights, stacked; the weights are restored
+    afterwards. The draws are symmetric about 0, so an output without activation goes negative
+    whatever its initialiser; relu, softplus or exp on it never does."""
     rng = np.random.default_rng(seed)
     variables = model.trainable_variables
     saved = [np.array(to_numpy(v), copy=True) for v in variables]
-    lowest = np.inf
+    values = []
     try:
         for _ in range(redraws):
             for variable in variables:
@@ -163,18 +172,24 @@ def check_can_be_negative(model, inputs, output_index: int = 0, name: str = "out
                 scale = 1 / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1 else 0.5
                 variable.assign(scale * rng.standard_normal(shape, dtype=np.float32))
             outputs = model(inputs)
-            values = to_numpy(outputs[output_index] if isinstance(outputs, (list, tuple))
-                              else outputs).astype(np.float64)
-            lowest = min(lowest, float(values.min()))
-            if lowest < 0:
-                return
+            values.append(to_numpy(outputs[output_index] if isinstance(outputs, (list, tuple))
+                                   else outputs).astype(np.float64))
     finally:
         for variable, value in zip(variables, saved):
             variable.assign(value)
-    _fail(name, "some negative values with the weights drawn at random",
-          f"none in {redraws} random draws of the weights (minimum {lowest:.3g})",
-          hint or "an activation such as relu, softplus or exp on this output never gives a "
-                  "negative value: leave it linear.")
+    return np.stack(values)
+
+
+def check_can_be_negative(model, inputs, output_index: int = 0, name: str = "output",
+                          hint: str | None = None, redraws: int = 16, seed: int = 1) -> None:
+    """Output `output_index` of `model(inputs)` takes a negative value for at least one of
+    `redraws` random draws of all trainable weights (see `redrawn_outputs`)."""
+    lowest = float(redrawn_outputs(model, inputs, output_index, redraws, seed).min())
+    if lowest >= 0:
+        _fail(name, "some negative values with the weights drawn at random",
+              f"none in {redraws} random draws of the weights (minimum {lowest:.3g})",
+              hint or "an activation such as relu, softplus or exp on this output never gives a "
+                      "negative value: leave it linear.")
 
 
 def earlier_task_passes(task: str, check: Callable[[], object]) -> bool:

@@ -2,9 +2,10 @@
 
 A probe (`probe_<test id>(answers)` in solutions/<assignment>/hidden_tests.py) calls the
 student's functions on inputs the grader chooses and returns what they gave: a dict of arrays,
-numbers, strings, nested dicts, or functions of no argument (called here one by one, so one
-failing call costs only its own entry). This module turns those values into plain arrays and
-writes one .npz file per test; the grader reads them without pickle and decides the verdicts.
+numbers, strings, nested dicts, or functions of no argument (a `lambda` or a
+`functools.partial`, called here one by one, so one failing call costs only its own entry).
+This module turns those values into plain arrays and writes one .npz file per test; the grader
+reads them without pickle and decides the verdicts.
 
 It needs only NumPy: the grader sends its source text into the student's sandboxed kernel (which
 cannot import the grading package) and imports it in-process for the reference answers and the
@@ -13,6 +14,7 @@ test suite."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import os
 
@@ -91,7 +93,7 @@ def probe_record(function, answers: Answers) -> tuple[list[str], list, list[str]
     names, arrays, errors = [], [], []
     for name, value in raw.items():
         try:
-            if inspect.isfunction(value):
+            if inspect.isfunction(value) or isinstance(value, functools.partial):
                 value = value()
             computed: dict = {}
             _entries(name, value, computed)

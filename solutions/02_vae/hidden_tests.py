@@ -80,31 +80,11 @@ def _gradients(model, inputs):
                                  for g in grads], dtype=bool)}
 
 
-def _redrawn_log_vars(encoder, inputs, draws=8, seed=1):
-    """z_log_var of `encoder` on `inputs` with all its trainable variables drawn at random, `draws`
-    times (then restored), as the visible checks do. The draws are symmetric about 0, so a head
-    without activation gives a negative value with probability at least 1/2 per unit and draw
-    (8 draws of 4 or 5 units: a false alarm below 1 in 4 billion), whatever its initialiser;
-    relu, softplus or exp on the head never does."""
-    rng = np.random.default_rng(seed)
-    variables = encoder.trainable_variables
-    saved = [np.array(v.numpy(), copy=True) for v in variables]
-    log_vars = []
-    try:
-        for _ in range(draws):
-            for variable in variables:
-                shape = tuple(variable.shape)
-                scale = 1 / np.sqrt(np.prod(shape[:-1])) if len(shape) > 1 else 0.5
-                variable.assign(scale * rng.standard_normal(shape, dtype=np.float32))
-            log_vars.append(np.asarray(encoder(inputs)[1]))
-    finally:
-        for variable, value in zip(variables, saved):
-            variable.assign(value)
-    return np.stack(log_vars)
-
-
 def _check_log_var_can_be_negative(got, name, label):
-    """The verdict of _redrawn_log_vars."""
+    """The verdict on z_log_var for 8 random draws of the encoder's weights (probed with
+    checks.redrawn_outputs). A head without activation gives a negative value with probability
+    at least 1/2 per unit and draw (8 draws of 4 or 5 units: a false alarm below 1 in 4
+    billion), whatever its initialiser; relu, softplus or exp on the head never does."""
     log_vars = got[name]
     assert (np.asarray(log_vars, dtype=np.float64) < 0).any(), (
         f"{label}: z_log_var is never negative, not even with the weights drawn at random. "
@@ -537,7 +517,7 @@ def probe_test_build_vae_networks(answers):
         "decoder gradients": lambda: _gradients(decoder(), decoder_inputs),
         _NET_ENCODER_5: lambda: _outputs(encoder_5()(images_32)),
         _NET_DECODER_5: lambda: decoder_5()(codes_5),
-        _NET_REDRAWN: lambda: _redrawn_log_vars(encoder_5(), images_32[:4]),
+        _NET_REDRAWN: lambda: checks.redrawn_outputs(encoder_5(), images_32[:4], 1, redraws=8),
     }
 
 
@@ -925,7 +905,8 @@ def probe_test_build_cvae(answers):
         "conditional decoder gradients": lambda: _gradients(networks()[1], [codes, labels]),
         _CVAE_SMALL: lambda: _outputs(small()[0]([images[:4], small_labels])),
         _CVAE_SECOND_IMAGE: lambda: _outputs(small()[0]([images[1:2], small_labels[:1]])),
-        _CVAE_REDRAWN: lambda: _redrawn_log_vars(small()[0], [images[:4], small_labels]),
+        _CVAE_REDRAWN: lambda: checks.redrawn_outputs(small()[0], [images[:4], small_labels], 1,
+                                                     redraws=8),
         _CVAE_DECODER: lambda: small()[1]([small_codes, small_labels]),
     }
 

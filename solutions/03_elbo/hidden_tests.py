@@ -10,6 +10,8 @@ log_normal_pdf (and may call Task 1's kl_diagonal_gaussians), run them with the 
 versions below in place of the student's (answers.using), so a wrong Task 1 or 2 fails only its
 own verdict."""
 
+from functools import partial
+
 import numpy as np
 
 from common import checks
@@ -19,11 +21,6 @@ LOG_2PI = np.log(2 * np.pi)
 
 def _f32(value):
     return np.asarray(value, np.float32)
-
-
-def _call(function, *args):
-    """A probe entry: the function's answer on args, called later, one entry at a time."""
-    return lambda: function(*args)
 
 
 # ----------------------------------------------------------------- exact formulas (float64)
@@ -100,14 +97,6 @@ def _raised(got, name):
         got[name]  # raises AssertionError "name: your code raised ..."
 
 
-def _check_values(got, cases):
-    """Shape, then value, of every (name, expected, rtol, atol, hint) case."""
-    for name, expected, rtol, atol, hint in cases:
-        expected = np.asarray(expected, np.float64)
-        checks.check_shape(got[name], expected.shape, name=name, hint=hint)
-        checks.check_close(got[name], expected, rtol=rtol, atol=atol, name=name, hint=hint)
-
-
 # ------------------------------------------------------------- Task 1: kl_diagonal_gaussians
 
 KL_SAME = "kl_diagonal_gaussians(mean, log_var, mean, log_var): KL(q || q) for random (4, 3) q"
@@ -139,7 +128,7 @@ def _kl_inputs():
 
 def probe_test_kl_diagonal_gaussians(answers):
     kl_diagonal_gaussians = answers["kl_diagonal_gaussians"]
-    return {name: _call(kl_diagonal_gaussians, *args) for name, args in _kl_inputs().items()}
+    return {name: partial(kl_diagonal_gaussians, *args) for name, args in _kl_inputs().items()}
 
 
 def verdict_test_kl_diagonal_gaussians(got, ref):
@@ -163,10 +152,10 @@ def verdict_test_kl_diagonal_gaussians(got, ref):
          "the KL of independent dimensions is the SUM of the per-dimension KLs (0.5 each "
          "here), not their mean."),
     ]
-    _check_values(got, cases)
+    checks.check_cases(got, cases)
     checks.check_range(got[KL_RANDOM], low=0.0, name=KL_RANDOM,
                        hint="a KL divergence is never negative; check the signs of each term.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (KL_RANDOM, _kl(*inputs[KL_RANDOM]), 1e-4, 1e-4, f"compute {formula}."),
         (KL_BACK, _kl(*inputs[KL_BACK]), 1e-4, 1e-4,
          "the KL is not symmetric: q is the FIRST pair of arguments and the expectation is "
@@ -206,7 +195,7 @@ def _pdf_inputs():
 
 def probe_test_log_normal_pdf(answers):
     log_normal_pdf = answers["log_normal_pdf"]
-    return {name: _call(log_normal_pdf, *args) for name, args in _pdf_inputs().items()}
+    return {name: partial(log_normal_pdf, *args) for name, args in _pdf_inputs().items()}
 
 
 def verdict_test_log_normal_pdf(got, ref):
@@ -219,7 +208,7 @@ def verdict_test_log_normal_pdf(got, ref):
     broadcast_hint = ("let the shapes broadcast (x - mean works as it is) and reduce over "
                       "axis=-1 only: axis=1 (the TF tutorial's raxis=1) is the last axis only for "
                       "2-D inputs.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (PDF_1D, [-0.5 * LOG_2PI], 0.0, 1e-5,
          "a standard normal at its mean has log density -½·log(2π) ≈ -0.9189. 0 means the "
          "-½·log(2π) term is missing; inf or nan means log_var was used as the variance "
@@ -276,7 +265,7 @@ def _mc_inputs():
 
 def probe_test_monte_carlo_kl(answers):
     monte_carlo_kl = answers["monte_carlo_kl"]
-    return {name: _with_earlier_references(answers, _call(monte_carlo_kl, *args))
+    return {name: _with_earlier_references(answers, partial(monte_carlo_kl, *args))
             for name, args in _mc_inputs().items()}
 
 
@@ -284,7 +273,7 @@ def verdict_test_monte_carlo_kl(got, ref):
     inputs = _mc_inputs()
     average_hint = "average over the samples (axis 0) after summing over k inside log_normal_pdf."
     checks.check_shape(got[MC_SHAPE], (3,), name=MC_SHAPE, hint=average_hint)
-    _check_values(got, [(MC_SAME, np.zeros(3), 0.0, 1e-4,
+    checks.check_cases(got, [(MC_SAME, np.zeros(3), 0.0, 1e-4,
                          "log q(z) - log p(z) is exactly 0 for every z when q = p: use "
                          "log_normal_pdf(z, mean_q, log_var_q) - log_normal_pdf(z, mean_p, "
                          "log_var_p).")])
@@ -304,7 +293,7 @@ def verdict_test_monte_carlo_kl(got, ref):
                      "AVERAGE log q(z) - log p(z) over the samples (not the sum). A standard "
                      "deviation of exp(log_var) instead of exp(½·log_var) also gives a wrong "
                      "value.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (MC_MANY, _kl(*inputs[MC_MANY][:4]), 0.0, 0.1, sampling_hint),
         (MC_RANDOM, _kl(*inputs[MC_RANDOM][:4]), 0.0, 0.1, sampling_hint),
     ])
@@ -340,7 +329,7 @@ def _marginal_inputs():
 
 def probe_test_exact_log_marginal(answers):
     exact_log_marginal = answers["exact_log_marginal"]
-    return {name: _call(exact_log_marginal, *args) for name, args in _marginal_inputs().items()}
+    return {name: partial(exact_log_marginal, *args) for name, args in _marginal_inputs().items()}
 
 
 def verdict_test_exact_log_marginal(got, ref):
@@ -350,7 +339,7 @@ def verdict_test_exact_log_marginal(got, ref):
     covariance_hint = ("x = Wz + b + σε with z ~ N(0, I) has covariance W Wᵀ + σ² I: the latent "
                        "noise passes through W. Covariance σ² I alone forgets W Wᵀ; only the "
                        "diagonal of W Wᵀ forgets that the dimensions of x are correlated.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (MARGINAL_NO_W, _log_marginal(*inputs[MARGINAL_NO_W]), 1e-4, 1e-4,
          "with W = 0, x = b + σε: centre x at b, use the variance σ² (sigma is the standard "
          "deviation) and include -½·D·log(2π)."),
@@ -501,7 +490,7 @@ def _elbo_gradients(elbo_estimate, args):
 def probe_test_elbo_estimate(answers):
     elbo_estimate = answers["elbo_estimate"]
     inputs = _elbo_inputs()
-    entries = {name: _call(elbo_estimate, *args) for name, args in inputs.items()}
+    entries = {name: partial(elbo_estimate, *args) for name, args in inputs.items()}
     entries[ELBO_GRADIENT] = _elbo_gradients(elbo_estimate, inputs[ELBO_EIGHT])
     return {name: _with_earlier_references(answers, entry) for name, entry in entries.items()}
 
@@ -585,7 +574,7 @@ def _iwae_inputs():
 
 def probe_test_iwae_bound(answers):
     iwae_bound = answers["iwae_bound"]
-    return {name: _call(iwae_bound, weights) for name, weights in _iwae_inputs().items()}
+    return {name: partial(iwae_bound, weights) for name, weights in _iwae_inputs().items()}
 
 
 def verdict_test_iwae_bound(got, ref):
@@ -595,7 +584,7 @@ def verdict_test_iwae_bound(got, ref):
     stable_hint = ("exp(1000) overflows to inf and exp(-1000) underflows to 0: subtract each "
                    "example's own maximum log-weight before exponentiating and add it back (the "
                    "log-sum-exp trick), or use tf.reduce_logsumexp(..., axis=0).")
-    _check_values(got, [
+    checks.check_cases(got, [
         (IWAE_ONE, inputs[IWAE_ONE][0], 0.0, 1e-5,
          "with one sample the bound is that log-weight itself."),
         (IWAE_EQUAL, [2.0, -1.0], 0.0, 1e-5,
@@ -612,7 +601,7 @@ def verdict_test_iwae_bound(got, ref):
                        name="IWAE_K - ELBO (mean log-weight) on random log-weights",
                        hint="by Jensen's inequality log-mean-exp is never below the mean of the "
                             "logs.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (IWAE_SPREAD, _log_mean_exp(spread), 1e-5, 1e-4,
          "log((1/K) Σ_k exp(ℓ_k)) per example, over axis 0."),
         (IWAE_HUGE, _log_mean_exp(inputs[IWAE_HUGE]), 1e-6, 1e-2, stable_hint),

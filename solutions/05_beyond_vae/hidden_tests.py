@@ -9,6 +9,8 @@ log_marginal) and those of Tasks 5 and 6 (read_attention and write_attention, bu
 gaussian_filterbank) run with the private reference versions below in place of the student's
 (answers.using), so a wrong earlier task fails only its own verdict."""
 
+from functools import partial
+
 import numpy as np
 
 from common import checks
@@ -16,19 +18,6 @@ from common import checks
 
 def _f32(value):
     return np.asarray(value, np.float32)
-
-
-def _call(function, *args):
-    """A probe entry: the function's answer on args, called later, one entry at a time."""
-    return lambda: function(*args)
-
-
-def _check_values(got, cases):
-    """Shape, then value, of every (name, expected, rtol, atol, hint) case."""
-    for name, expected, rtol, atol, hint in cases:
-        expected = np.asarray(expected, np.float64)
-        checks.check_shape(got[name], expected.shape, name=name, hint=hint)
-        checks.check_close(got[name], expected, rtol=rtol, atol=atol, name=name, hint=hint)
 
 
 # ------------------------------------------------------------------ exact formulas (float64)
@@ -85,7 +74,7 @@ def _marginal_inputs():
 
 def probe_test_log_marginal(answers):
     log_marginal = answers["log_marginal"]
-    return {name: _call(log_marginal, *args) for name, args in _marginal_inputs().items()}
+    return {name: partial(log_marginal, *args) for name, args in _marginal_inputs().items()}
 
 
 def verdict_test_log_marginal(got, ref):
@@ -95,7 +84,7 @@ def verdict_test_log_marginal(got, ref):
     stable = ("log-sum-exp per row: subtract each ROW's own maximum of log p(x|y) + log p(y) "
               "before exp and add it back (or scipy.special.logsumexp(..., axis=1)); "
               "exp(-1000) is 0 and exp(1000) is inf in floating point.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (LM_SMALL, np.log([0.4, 0.5]), 0.0, 1e-6,
          "p(x) = sum_y p(x|y) p(y): add log_prior to every row, then log-sum-exp over classes."),
         (LM_PRIOR, np.log([0.24]), 0.0, 1e-6,
@@ -153,7 +142,7 @@ def verdict_test_bayes_posterior(got, ref):
                        hint="one probability per image and class: shape (N, C).")
     stable = ("exp(-1000) is 0, so exp(.) / sum(exp(.)) gives 0/0 = nan: subtract each ROW's "
               "maximum first (log-sum-exp), or use a softmax over axis 1.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (BP_SMALL, [[0.25, 0.75], [0.5, 0.5]], 0.0, 1e-6,
          "p(y|x) = p(x|y) p(y) / p(x): normalise each ROW over the classes; return "
          "probabilities, not log-probabilities."),
@@ -166,7 +155,7 @@ def verdict_test_bayes_posterior(got, ref):
     checks.check_close(np.asarray(got[BP_RANDOM], np.float64).sum(axis=1), np.ones(50), atol=1e-6,
                        name=f"row sums of {BP_RANDOM}",
                        hint="each image's posterior over the classes sums to 1.")
-    _check_values(got, [
+    checks.check_cases(got, [
         (BP_RANDOM, _posterior(*inputs[BP_RANDOM]), 0.0, 1e-6, stable),
         (BP_RANDOM_PRIOR, _posterior(*inputs[BP_RANDOM_PRIOR]), 0.0, 1e-6,
          "the prior p(y) multiplies the likelihood: add log_prior to every row before "
@@ -209,7 +198,7 @@ def _auc_inputs():
 
 def probe_test_roc_auc(answers):
     roc_auc = answers["roc_auc"]
-    return {name: _call(roc_auc, *args) for name, args in _auc_inputs().items()}
+    return {name: partial(roc_auc, *args) for name, args in _auc_inputs().items()}
 
 
 def verdict_test_roc_auc(got, ref):
@@ -274,7 +263,7 @@ def _filterbank_inputs():
 
 def probe_test_gaussian_filterbank(answers):
     gaussian_filterbank = answers["gaussian_filterbank"]
-    entries = {name: _call(gaussian_filterbank, *args)
+    entries = {name: partial(gaussian_filterbank, *args)
                for name, args in _filterbank_inputs().items()}
 
     def gradient():
@@ -315,7 +304,7 @@ def verdict_test_gaussian_filterbank(got, ref):
     formula = ("F[i, a] = exp(-(a - mu_i)² / (2 sigma2)) / (its sum over a), with mu_i = g "
                "+ (i - N/2 - 0.5) delta, i = 1, ..., N, a = 0, ..., size - 1; sigma2 is the "
                "variance.")
-    _check_values(got, [(name, _filterbank(*args), 0.0, 2e-5, formula)
+    checks.check_cases(got, [(name, _filterbank(*args), 0.0, 2e-5, formula)
                         for name, args in inputs.items()])
     for key in ("g", "delta", "sigma2"):
         name = f"{FB_GRADIENT}/{key}"
@@ -398,7 +387,8 @@ def verdict_test_read_attention(got, ref):
     hint = ("gamma·[F_Y x F_X^T, F_Y x_hat F_X^T], each N × N glimpse reshaped row by row, x's "
             "first: F_X from g_x and the WIDTH on the right (transposed), F_Y from g_y and the "
             "HEIGHT on the left; multiply by gamma.")
-    _check_values(got, [(name, _read(*args), 1e-4, 1e-4, hint) for name, args in inputs.items()])
+    checks.check_cases(got, [(name, _read(*args), 1e-4, 1e-4, hint)
+                             for name, args in inputs.items()])
 
 
 WRITE_CORNERS = "write_attention of one-entry (2, 3, 3) patches on a 20 × 28 canvas"
@@ -437,4 +427,5 @@ def verdict_test_write_attention(got, ref):
                             "multiply.")
     hint = ("(1 / gamma) F_Y^T patch F_X: F_Y from g_y and the HEIGHT on the left, transposed; "
             "F_X from g_x and the WIDTH on the right; divide by gamma.")
-    _check_values(got, [(name, _write(*args), 1e-4, 1e-4, hint) for name, args in inputs.items()])
+    checks.check_cases(got, [(name, _write(*args), 1e-4, 1e-4, hint)
+                             for name, args in inputs.items()])

@@ -571,10 +571,13 @@ CASCADES = {
 def sample_latent(z_mean, z_log_var, seed=None):
     raise NotImplementedError
 """,
-        "Task 1 scales by the variance exp(log var)": """
+        "Task 1 without noise (returns z_mean)": """
 def sample_latent(z_mean, z_log_var, seed=None):
-    epsilon = keras.random.normal(keras.ops.shape(z_mean), seed=seed)
-    return z_mean + keras.ops.exp(z_log_var) * epsilon
+    return z_mean
+""",
+        "Task 1 with epsilon fixed at 1": """
+def sample_latent(z_mean, z_log_var, seed=None):
+    return z_mean + keras.ops.exp(0.5 * z_log_var) * keras.ops.ones_like(z_mean)
 """,
         "Task 2 with the slide's signs (+1 and +log var)": """
 def kl_divergence(z_mean, z_log_var):

@@ -559,8 +559,8 @@ HIDDEN_ONLY = {
 # for each entry, so its later functions call the wrong earlier one, as in a student's kernel.
 _WRONG_LOG_NORMAL_PDF = {
     "Task 2 is the TF tutorial's log_normal_pdf (raxis=1)": _TUTORIAL_LOG_NORMAL_PDF,
-    "Task 2 drops the -1/2 log(2 pi) constant": MUTANTS["test_log_normal_pdf"][
-        "drops the -1/2 log(2 pi) constant"],
+    "Task 2 uses exp(log_var) as the standard deviation": MUTANTS["test_log_normal_pdf"][
+        "uses exp(log_var) as the standard deviation"],
     "Task 2 not done (NotImplementedError)": """
 def log_normal_pdf(x, mean, log_var):
     raise NotImplementedError()

@@ -202,17 +202,22 @@ class LiveTraining(keras.callbacks.Callback):
                  every_n_epochs: int = 1, title: str | None = None,
                  panels: Sequence[str | Sequence[str]] | None = None, min_seconds: float = 2.0):
         super().__init__()
-        if (sampler is None) != (inputs is None):
-            raise ValueError("give both `sampler` and the fixed `inputs` it draws from, or neither")
-        self.sampler, self.inputs = sampler, None if inputs is None else to_numpy(inputs)
-        self.ncols, self.every_n_epochs = ncols, every_n_epochs
-        self.title, self.min_seconds = title, min_seconds
+        self.set_samples(sampler, inputs, title)
+        self.ncols, self.every_n_epochs, self.min_seconds = ncols, every_n_epochs, min_seconds
         self.panels = None if panels is None else [
             (panel,) if isinstance(panel, str) else tuple(panel) for panel in panels]
         self.frames: list[np.ndarray] = []
         self.history: dict[str, list[float]] = {}
         self._display = None
         self._live = runtime.in_jupyter_kernel()
+
+    def set_samples(self, sampler: Callable | None, inputs, title: str | None = None) -> None:
+        """From the next fit on, show the grid of `sampler(inputs)` under `title` (for one view
+        reused by fits of different models)."""
+        if (sampler is None) != (inputs is None):
+            raise ValueError("give both `sampler` and the fixed `inputs` it draws from, or neither")
+        self.sampler, self.inputs = sampler, None if inputs is None else to_numpy(inputs)
+        self.title = title
 
     # --- Keras hooks
     def on_train_begin(self, logs=None):

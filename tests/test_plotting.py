@@ -187,14 +187,21 @@ def test_live_training_is_throttled_and_says_when_it_stopped_early(monkeypatch):
 
 
 def test_live_training_reuses_its_picture_across_fits(monkeypatch):
+    """One view for a loop over models: each fit shows its own samples and title."""
     fake = FakeDisplay(monkeypatch)
     callback = plotting.LiveTraining(min_seconds=3600)
     for epochs in (1, 2):
-        callback.title = f"{epochs} epochs"
+        callback.set_samples(lambda x, shift=epochs / 4: x + shift, np.zeros((2, 2, 2)),
+                             f"{epochs} epochs")
         tiny_model().fit(np.ones((4, 3)), np.ones((4, 1)), epochs=epochs, verbose=0,
                          callbacks=[callback])
+        assert callback.frames[-1].min() == epochs / 4, "the grid of this fit's sampler"
     assert len(fake.shown) == 1 and len(fake.updates) == 1
     assert "epoch 2/2" in fake.updates[0]["text/plain"] and callback.history["loss"][1:]
+    bar = callback._figure(*callback._status(final=True)).axes[0]
+    assert bar.get_title(loc="left").startswith("2 epochs · "), bar.get_title(loc="left")
+    with pytest.raises(ValueError, match="both `sampler` and the fixed `inputs`"):
+        callback.set_samples(lambda x: x, None)
 
 
 def test_live_training_draws_chosen_metrics_together(monkeypatch):

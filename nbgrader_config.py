@@ -15,8 +15,10 @@ c.CourseDirectory.course_id = "generative-models"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # Keep the gradebook out of the repository; pass --db sqlite:///PATH to use another one.
-c.CourseDirectory.db_url = "sqlite:///" + str(
-    Path.home() / ".local" / "share" / "genmodels-course" / "gradebook.db")
+# SQLite creates the file but not its folder, which is the instructor's alone.
+_GRADEBOOK = Path.home() / ".local" / "share" / "genmodels-course" / "gradebook.db"
+_GRADEBOOK.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+c.CourseDirectory.db_url = "sqlite:///" + str(_GRADEBOOK)
 
 # Student stubs: a clear failure instead of a silent `pass`, so an untouched task scores 0.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

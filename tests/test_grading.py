@@ -153,6 +153,19 @@ def test_cli_help():
         assert command in result.stdout
 
 
+def test_default_gradebook_works_on_a_fresh_machine(tmp_path):
+    """nbgrader_config.py's default gradebook lives under HOME, in a folder that does not exist
+    before the first command: the command creates it (private) instead of failing."""
+    env = dict(os.environ, HOME=str(tmp_path),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "list"],
+                            capture_output=True, text=True, cwd=course.REPO, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = tmp_path / ".local" / "share" / "genmodels-course"
+    assert (folder / "gradebook.db").is_file()
+    assert folder.stat().st_mode & 0o077 == 0, oct(folder.stat().st_mode)
+
+
 def test_every_fixture_scores_as_expected(graded):
     """Full marks, zero, or 'the broken task 0 and every other task as in the control'."""
     target = graded.facts["test_id"]

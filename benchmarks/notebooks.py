@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -107,11 +108,12 @@ def training_cells(source: Path) -> list[int]:
                     for output in cell.get("outputs", []))]
 
 
-def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...] = ()):
+def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...] = (),
+         pairs: int = 1):
     """Run a notebook in a fresh kernel in a temp copy of its folder; return it with
     {cell index: [(live view on?, seconds), ...]} for the cells in `each_twice`, which run
-    twice in a row: once with the live view drawing and once without, the order alternating
-    from one such cell to the next (so neither side always runs first)."""
+    `pairs` times twice in a row: once with the live view drawing and once without, the order
+    alternating from one pair to the next (so neither side always runs first)."""
     import nbclient
     import nbformat
 
@@ -131,8 +133,11 @@ def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...
                 if index not in each_twice:
                     client.execute_cell(cell, index)
                     continue
-                first_on = len(timings) % 2 == 0
-                for live in (first_on, not first_on):
+                order = []
+                for pair in range(pairs):
+                    first_on = (len(timings) + pair) % 2 == 0
+                    order += [first_on, not first_on]
+                for live in order:
                     # Each run is a fresh copy at the end of the notebook: nbclient keeps
                     # in-place display updates by cell index, so one index must not run twice.
                     switch = nbformat.v4.new_code_cell(_LIVE_SWITCH.format(
@@ -146,20 +151,28 @@ def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...
     return notebook, timings
 
 
-def time_live_view(assignment: str, mode: str = "demo", source: Path | None = None) -> dict:
+def time_live_view(assignment: str, mode: str = "demo", source: Path | None = None,
+                   pairs: int = 1) -> dict:
     """What the live training view costs: each training cell (found in test mode) of the
-    assignment's solution notebook (or of `source`) runs twice in `mode`, with the view
-    drawing and without (its callback then only records), side by side in one kernel. The
-    second run starts from the first run's state; in these notebooks every training cell
-    builds its models afresh, so both runs train alike."""
+    assignment's solution notebook (or of `source`) runs `pairs` times twice in `mode`, with
+    the view drawing and without (its callback then only records), side by side in one
+    kernel. Each run starts from the previous run's state; in these notebooks every training
+    cell builds its models afresh, so all runs train alike. Reported: the median seconds of
+    each side and the median of the pairs' ratios (a single pair varies by about 10% on a
+    shared machine)."""
     source = source or course.solution_notebook(assignment)
     cells = training_cells(source)
-    _, timings = _run(source, mode, each_twice=tuple(cells))
+    _, timings = _run(source, mode, each_twice=tuple(cells), pairs=pairs)
     rows = []
     for index in cells:
-        seconds = dict(timings[index])
-        rows.append({"cell": index, "seconds_off": round(seconds[False], 2),
-                     "seconds_on": round(seconds[True], 2),
-                     "ratio": round(seconds[True] / seconds[False], 3),
-                     "first": "on" if timings[index][0][0] else "off"})
+        runs = timings[index]
+        off = [seconds for live, seconds in runs if not live]
+        on = [seconds for live, seconds in runs if live]
+        ratios = [b / a for a, b in zip(off, on)]
+        rows.append({"cell": index, "pairs": pairs,
+                     "seconds_off": round(statistics.median(off), 2),
+                     "seconds_on": round(statistics.median(on), 2),
+                     "ratio": round(statistics.median(ratios), 3),
+                     "ratios": [round(r, 3) for r in ratios],
+                     "first": "on" if runs[0][0] else "off"})
     return {"assignment": assignment, "mode": mode, "cells": rows}

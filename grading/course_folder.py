@@ -352,10 +352,19 @@ def formgrader(course: Path, port: int) -> None:
     token = secrets.token_hex(24)
     print(f"formgrader on http://127.0.0.1:{port}/formgrader?token={token} "
           "(Ctrl-C to end and seal)", flush=True)
+    server = subprocess.Popen(formgrader_command(course, port, token), cwd=course,
+                              env=nbgrader_env())
     try:
-        subprocess.run(formgrader_command(course, port, token), cwd=course, env=nbgrader_env())
+        server.wait()
     except KeyboardInterrupt:
-        pass
+        # Ctrl-C reached JupyterLab too, which then waits for a "y" on stdin; SIGTERM is its
+        # clean stop (the session's grades are already in the gradebook).
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     seal(course)
 
 

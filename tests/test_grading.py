@@ -761,7 +761,7 @@ def test_formgrader_session_grades_by_hand_and_seals(graded, tmp_path):
         call(f"/formgrader/api/grade/{grade_id}", json.dumps({"manual_score": top}).encode())
     finally:
         os.killpg(server.pid, signal.SIGINT)
-        output = server.communicate(timeout=60)[0]
+        output = server.communicate(timeout=120)[0]
     assert server.returncode == 0, output[-2000:]
     with Gradebook(course_folder.db_url(copy)) as gradebook:
         assert gradebook.find_grade_by_id(grade_id).manual_score == top

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import course
 
-README_TEST_COMMAND = "python -m pytest"
+README_TEST_COMMAND = "python -m pytest -n auto --dist loadscope"
 
 
 def test_ruff_is_clean_on_common_tests_and_solution_notebooks():

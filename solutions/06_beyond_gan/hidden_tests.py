@@ -1,0 +1,475 @@
+"""Hidden tests of 06_beyond_gan. Probes run in the student's sandboxed kernel after the notebook
+and record outputs; verdicts run in the grader and decide them (see grading/verdicts.py). Each
+verdict redoes the visible checks of its cell on probe data and adds stricter ones; expected values
+are computed here in float64 NumPy from inputs the verdict draws itself, never from data the
+kernel sent back.
+
+One mistake costs one task: the probe of Task 2 (reconstruct_from_pyramid, which may call Task
+1's upsample, downsample or laplacian_pyramid) runs with the private reference versions below in
+place of the student's (answers.using), so a wrong Task 1 fails only its own verdict."""
+
+from functools import partial
+
+import numpy as np
+
+from common import checks
+
+
+def _f32(value):
+    return np.asarray(value, np.float32)
+
+
+# ------------------------------------------------------------------ exact formulas (float64)
+
+
+def _down(images):
+    a = np.asarray(images, np.float64)
+    n, h, w, c = a.shape
+    return a.reshape(n, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+
+
+def _up(images):
+    return np.asarray(images, np.float64).repeat(2, axis=1).repeat(2, axis=2)
+
+
+def _pyramid(images, levels):
+    current, out = np.asarray(images, np.float64), []
+    for _ in range(levels - 1):
+        coarser = _down(current)
+        out.append(current - _up(coarser))
+        current = coarser
+    return out + [current]
+
+
+def _reconstruct(pyramid):
+    image = np.asarray(pyramid[-1], np.float64)
+    for residual in reversed(pyramid[:-1]):
+        image = _up(image) + np.asarray(residual, np.float64)
+    return image
+
+
+def _softplus(u):
+    return np.logaddexp(0.0, np.asarray(u, np.float64))
+
+
+def _adain(features, scale, bias, epsilon=1e-5):
+    x = np.asarray(features, np.float64)
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    scale, bias = np.asarray(scale, np.float64), np.asarray(bias, np.float64)
+    return scale[:, None, None, :] * (x - mean) / np.sqrt(var + epsilon) + bias[:, None, None, :]
+
+
+# ---------------------------------------------- reference versions of earlier tasks (in kernel)
+
+
+def _reference_downsample(images):
+    """Task 1's downsample (returns a float32 tensor, as the solution does)."""
+    import tensorflow as tf
+
+    return tf.constant(_down(checks.to_numpy(images)), tf.float32)
+
+
+def _reference_upsample(images):
+    """Task 1's upsample."""
+    import tensorflow as tf
+
+    return tf.constant(_up(checks.to_numpy(images)), tf.float32)
+
+
+def _reference_laplacian_pyramid(images, levels):
+    """Task 1's laplacian_pyramid."""
+    import tensorflow as tf
+
+    return [tf.constant(level, tf.float32) for level in _pyramid(checks.to_numpy(images), levels)]
+
+
+# ------------------------------------------------------------------ Task 1: laplacian_pyramid
+
+DOWN_BLOCK = "downsample of the 4 x 4 image 0, 1, ..., 15"
+DOWN_RANDOM = "downsample of (3, 10, 6, 2) random images"
+UP_BLOCK = "upsample of [[1, 2], [3, 4]]"
+UP_RANDOM = "upsample of (2, 3, 5, 3) random images"
+PYR_THREE = "laplacian_pyramid of (2, 8, 8, 3) random images, levels=3"
+PYR_DIGITS = "laplacian_pyramid of (2, 28, 28, 1) images, levels=3"
+PYR_FOUR = "laplacian_pyramid of (1, 16, 8, 2) random images, levels=4"
+PYR_ONE = "laplacian_pyramid of (2, 6, 6, 1) random images, levels=1"
+PYR_TWO_INT = "laplacian_pyramid of a float64 NumPy image, levels=2"
+PYRAMIDS = (PYR_THREE, PYR_DIGITS, PYR_FOUR, PYR_ONE, PYR_TWO_INT)
+
+
+def _pyramid_inputs():
+    rng = np.random.default_rng(21)
+    digits = np.zeros((2, 28, 28, 1), np.float32) - 1.0
+    digits[0, 6:22, 12:16] = 1.0  # a "1"
+    digits[1, 5:9, 8:20], digits[1, 5:23, 16:20] = 1.0, 1.0  # a "7"
+    return {
+        PYR_THREE: (_f32(rng.uniform(-1, 1, (2, 8, 8, 3))), 3),
+        PYR_DIGITS: (digits, 3),
+        PYR_FOUR: (_f32(rng.normal(size=(1, 16, 8, 2))), 4),
+        PYR_ONE: (_f32(rng.normal(size=(2, 6, 6, 1))), 1),
+        PYR_TWO_INT: (rng.integers(0, 5, (1, 4, 6, 1)).astype(np.float64), 2),
+    }
+
+
+def _sampling_inputs():
+    rng = np.random.default_rng(22)
+    return {
+        DOWN_BLOCK: np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1),
+        DOWN_RANDOM: _f32(rng.normal(size=(3, 10, 6, 2))),
+        UP_BLOCK: _f32([[[[1.0], [2.0]], [[3.0], [4.0]]]]),
+        UP_RANDOM: _f32(rng.normal(size=(2, 3, 5, 3))),
+    }
+
+
+def probe_test_laplacian_pyramid(answers):
+    downsample, upsample = answers["downsample"], answers["upsample"]
+    laplacian_pyramid = answers["laplacian_pyramid"]
+    entries = {name: partial(downsample if name.startswith("down") else upsample, images)
+               for name, images in _sampling_inputs().items()}
+
+    def pyramid(images, levels):
+        levels_out = laplacian_pyramid(images, levels)
+        return {"length": len(levels_out), **{str(k): v for k, v in enumerate(levels_out)}}
+
+    for name, (images, levels) in _pyramid_inputs().items():
+        entries[name] = partial(pyramid, images, levels)
+    return entries
+
+
+def verdict_test_laplacian_pyramid(got, ref):
+    sampling = _sampling_inputs()
+    checks.check_cases(got, [
+        (DOWN_BLOCK, _down(sampling[DOWN_BLOCK]), 0.0, 1e-5,
+         "each output pixel is the MEAN of a 2 x 2 block; taking every second pixel, or a sum, "
+         "is not the 2 x 2 average."),
+        (DOWN_RANDOM, _down(sampling[DOWN_RANDOM]), 0.0, 1e-5,
+         "downsample: (N, H, W, C) -> (N, H/2, W/2, C), the mean of each 2 x 2 block, per "
+         "image and channel."),
+        (UP_BLOCK, _up(sampling[UP_BLOCK]), 0.0, 1e-5,
+         "nearest neighbour: output [i, j] = input [i // 2, j // 2]; bilinear interpolation or "
+         "zeros between the pixels are other up-samplings."),
+        (UP_RANDOM, _up(sampling[UP_RANDOM]), 0.0, 1e-5,
+         "upsample: (N, H, W, C) -> (N, 2H, 2W, C), each pixel copied into a 2 x 2 block."),
+    ])
+    for name, (images, levels) in _pyramid_inputs().items():
+        length = int(np.asarray(got[f"{name}/length"]))
+        if length != levels:
+            raise AssertionError(
+                f"{name}: expected a list of {levels} entries; got {length}. Hint: levels is the "
+                "length of the list: levels - 1 residuals, finest first, then the coarsest image.")
+        expected = _pyramid(images, levels)
+        for k, level in enumerate(expected):
+            last = k == levels - 1
+            hint = ("the last entry is the coarsest image I_K itself (the image down-sampled "
+                    "levels - 1 times), not a residual." if last else
+                    f"h_{k} = I_{k} - u(I_{k + 1}): the image at level {k} (the input down-sampled "
+                    f"{k} times) minus the up-sampled image of the next level, in that order; "
+                    "residuals finest first.")
+            checks.check_cases(got, [(f"{name}/{k}", level, 0.0, 1e-5, hint)])
+
+
+# -------------------------------------------------------------- Task 2: reconstruct_from_pyramid
+
+REC_TWO = "reconstruct_from_pyramid([h_0 (4 x 4), I_1 (2 x 2)])"
+REC_THREE = "reconstruct_from_pyramid of three random levels (8 x 8, 4 x 4, 2 x 2), 3 channels"
+REC_FOUR = "reconstruct_from_pyramid of four random levels (16 x 8 down to 2 x 1)"
+REC_ONE = "reconstruct_from_pyramid of a one-entry pyramid"
+REC_ROUND = "reconstruct_from_pyramid(laplacian_pyramid(28 x 28 images, 3)) (reference pyramid)"
+
+
+def _reconstruct_inputs():
+    rng = np.random.default_rng(23)
+    digits = _f32(rng.uniform(-1, 1, (2, 28, 28, 1)))
+    return {
+        REC_TWO: [np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1) / 10,
+                  _f32([[[[1.0], [2.0]], [[3.0], [4.0]]]])],
+        REC_THREE: [_f32(rng.normal(size=(2, s, s, 3))) for s in (8, 4, 2)],
+        REC_FOUR: [_f32(rng.normal(size=(1, 16 // 2**k, 8 // 2**k, 2))) for k in range(4)],
+        REC_ONE: [_f32(rng.normal(size=(2, 3, 3, 1)))],
+        REC_ROUND: [_f32(level) for level in _pyramid(digits, 3)],
+    }
+
+
+def probe_test_reconstruct_from_pyramid(answers):
+    reconstruct_from_pyramid = answers["reconstruct_from_pyramid"]
+
+    def entry(pyramid):
+        def compute():
+            with answers.using(upsample=_reference_upsample, downsample=_reference_downsample,
+                               laplacian_pyramid=_reference_laplacian_pyramid):
+                return reconstruct_from_pyramid(list(pyramid))
+        return compute
+
+    return {name: entry(pyramid) for name, pyramid in _reconstruct_inputs().items()}
+
+
+def verdict_test_reconstruct_from_pyramid(got, ref):
+    hint = ("start from the last entry (the coarsest image) and go up, I_k = u(I_{k+1}) + h_k, "
+            "with the nearest-neighbour u of Task 1: every residual added once, at its own size.")
+    cases = [(name, _reconstruct(pyramid), 0.0, 1e-4, hint)
+             for name, pyramid in _reconstruct_inputs().items()]
+    cases[3] = (REC_ONE, _reconstruct_inputs()[REC_ONE][0], 0.0, 1e-6,
+                "a pyramid of one level is the image itself.")
+    checks.check_cases(got, cases)
+
+
+# --------------------------------------------------------------- Task 3: build_patch_discriminator
+
+PD_SHAPES = "input and output shapes of build_patch_discriminator()"
+PD_MIN = "smallest patch logit over 16 random draws of the weights"
+PD_FAR = "change of the bottom-right logit [6, 6] when only the top-left 8 x 8 pixels change"
+PD_NEAR = "change of the top-left logit [0, 0] when the top-left 8 x 8 candidate pixels change"
+PD_CONDITION = "change of the top-left logit [0, 0] when the top-left 8 x 8 condition pixels change"
+PD_TRAINABLE = "number of trainable weights"
+
+
+def probe_test_build_patch_discriminator(answers):
+    model = answers["build_patch_discriminator"]()
+    rng = np.random.default_rng(31)
+    condition = _f32(rng.uniform(-1, 1, (4, 28, 28, 1)))
+    candidate = _f32(rng.uniform(-1, 1, (4, 28, 28, 1)))
+
+    def shapes():
+        inputs = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
+        as_row = lambda shape: [-1 if d is None else int(d) for d in shape]  # noqa: E731
+        return {"inputs": np.array([as_row(s) for s in inputs]),
+                "output": np.array(as_row(model.output_shape))}
+
+    def logits(c, x):
+        return checks.to_numpy(model([c, x])).astype(np.float64)
+
+    def change(which, where):
+        c, x = condition.copy(), candidate.copy()
+        target = c if which == "condition" else x
+        target[:, :8, :8] = -target[:, :8, :8]
+        out = np.abs(logits(c, x) - logits(condition, candidate))
+        if out.ndim != 4:
+            return out.max()
+        return out.reshape(out.shape[0], -1, out.shape[-1])[:, where].max()
+
+    return {
+        PD_SHAPES: shapes,
+        PD_MIN: lambda: checks.redrawn_outputs(model, [condition, candidate]).min(),
+        PD_FAR: {"candidate": partial(change, "candidate", 48),
+                 "condition": partial(change, "condition", 48)},
+        PD_NEAR: partial(change, "candidate", 0),
+        PD_CONDITION: partial(change, "condition", 0),
+        PD_TRAINABLE: lambda: len(model.trainable_variables),
+    }
+
+
+def verdict_test_build_patch_discriminator(got, ref):
+    inputs = np.asarray(got[f"{PD_SHAPES}/inputs"])
+    output = np.asarray(got[f"{PD_SHAPES}/output"])
+    if inputs.shape != (2, 4) or not np.array_equal(inputs[:, 1:], [[28, 28, 1], [28, 28, 1]]):
+        raise AssertionError(
+            f"{PD_SHAPES}: expected two inputs of shape (None, 28, 28, 1) (condition, candidate); "
+            f"got {inputs.tolist()}. Hint: keras.Model([condition, candidate], logits) with two "
+            "keras.Input((28, 28, 1)).")
+    if output.tolist() != [-1, 7, 7, 1]:
+        raise AssertionError(
+            f"{PD_SHAPES}: expected the output (None, 7, 7, 1); got {output.tolist()} (-1 = None). "
+            "Hint: two stride-2 convolutions take 28 -> 14 -> 7 (one gives 14 x 14); end with "
+            "Conv2D(1, ...), not Flatten + Dense (one logit per image).")
+    if float(got[PD_MIN]) >= 0:
+        raise AssertionError(
+            f"{PD_MIN}: expected some negative logits; got none. Hint: no sigmoid (or relu) on the "
+            "last layer: the losses take logits (from_logits=True).")
+    for key in ("candidate", "condition"):
+        if float(got[f"{PD_FAR}/{key}"]) > 1e-6:
+            raise AssertionError(
+                f"{PD_FAR} ({key}): expected no change, a patch logit sees only its own region. "
+                "Hint: convolutions only (kernel size 3 to 5); Flatten or Dense or a global "
+                "pooling let every logit see the whole image.")
+    if float(got[PD_NEAR]) <= 1e-6:
+        raise AssertionError(f"{PD_NEAR}: expected a change. Hint: the candidate must reach the "
+                             "logits.")
+    if float(got[PD_CONDITION]) <= 1e-6:
+        raise AssertionError(
+            f"{PD_CONDITION}: expected a change. Hint: the discriminator judges the pair D(x, y): "
+            "concatenate the condition and the candidate as channels.")
+    if int(got[PD_TRAINABLE]) < 2:
+        raise AssertionError(f"{PD_TRAINABLE}: expected trainable convolutions; got "
+                             f"{int(got[PD_TRAINABLE])}.")
+
+
+# --------------------------------------------------------------- Task 4: pix2pix_generator_loss
+
+PL_ZERO = "pix2pix_generator_loss with logits 0 and generated == target"
+PL_ADV = "pix2pix_generator_loss with l1_weight=0 (adversarial term only)"
+PL_ONE = "pix2pix_generator_loss with l1_weight=1"
+PL_DEFAULT = "pix2pix_generator_loss with the default l1_weight=100"
+PL_SEVEN = "pix2pix_generator_loss with l1_weight=2.5"
+PL_LARGE = "pix2pix_generator_loss with large logits (+-40) and l1_weight=10"
+PL_OTHER = "pix2pix_generator_loss of a batch of 5 with 4 x 4 patches and 2-channel images"
+
+
+def _pix2pix_inputs():
+    rng = np.random.default_rng(41)
+    logits = _f32(rng.normal(0.0, 3.0, (3, 7, 7, 1)))
+    generated, target = (_f32(rng.uniform(-1, 1, (3, 28, 28, 1))) for _ in range(2))
+    large = _f32(np.where(rng.uniform(size=(2, 7, 7, 1)) < 0.5, -40.0, 40.0))
+    return {
+        PL_ZERO: (np.zeros((2, 7, 7, 1), np.float32), np.zeros((2, 28, 28, 1), np.float32),
+                  np.zeros((2, 28, 28, 1), np.float32)),
+        PL_ADV: (logits, generated, target, 0.0),
+        PL_ONE: (logits, generated, target, 1.0),
+        PL_DEFAULT: (logits, generated, target),
+        PL_SEVEN: (logits, generated, target, 2.5),
+        PL_LARGE: (large, generated[:2], target[:2], 10.0),
+        PL_OTHER: (_f32(rng.normal(size=(5, 4, 4, 1))), _f32(rng.normal(size=(5, 8, 8, 2))),
+                   _f32(rng.normal(size=(5, 8, 8, 2))), 3.0),
+    }
+
+
+def probe_test_pix2pix_generator_loss(answers):
+    loss = answers["pix2pix_generator_loss"]
+    return {name: partial(loss, *args) for name, args in _pix2pix_inputs().items()}
+
+
+def _pix2pix(fake_logits, generated, target, l1_weight=100.0):
+    return (_softplus(-np.asarray(fake_logits, np.float64)).mean()
+            + l1_weight * np.abs(np.asarray(target, np.float64) - generated).mean())
+
+
+def verdict_test_pix2pix_generator_loss(got, ref):
+    checks.check_shape(got[PL_ZERO], (), name=PL_ZERO,
+                       hint="return one scalar: the mean over all patches plus the weighted "
+                            "mean L1.")
+    hints = {
+        PL_ZERO: "CE(0, 1) = log 2 averaged over the patches: a mean over the patches, on logits.",
+        PL_ADV: "the adversarial term is mean softplus(-l) = mean -log sigmoid(l) over all patch "
+                "logits, label 1; no sigmoid before a loss for logits.",
+        PL_ONE: "the L1 term is the MEAN absolute error over all pixels (not a sum, not squared).",
+        PL_DEFAULT: "the default l1_weight is 100: multiply the mean absolute error by l1_weight.",
+        PL_SEVEN: "multiply the mean absolute error by l1_weight, whatever its value.",
+        PL_LARGE: "large logits: compute the cross-entropy from logits (softplus(-l)), which stays "
+                  "exact where sigmoid rounds to 0 or 1.",
+        PL_OTHER: "means over all entries, whatever the shapes of the patches and images.",
+    }
+    checks.check_cases(got, [(name, _pix2pix(*args), 1e-4, 1e-5, hints[name])
+                             for name, args in _pix2pix_inputs().items()])
+
+
+# --------------------------------------------------------------- Task 5: cycle_consistency_loss
+
+CC_HALF = "cycle_consistency_loss with cycled_a = real_a + 0.5, cycled_b = real_b"
+CC_B = "cycle_consistency_loss with cycled_a = real_a, cycled_b = real_b - 2"
+CC_RANDOM = "cycle_consistency_loss of random images"
+CC_SIZES = "cycle_consistency_loss with A of shape (1, 10, 10, 1) and B of shape (6, 2, 2, 3)"
+CC_SAME = "cycle_consistency_loss when both cycles are exact"
+
+
+def _cycle_inputs():
+    rng = np.random.default_rng(51)
+    a, b = np.zeros((2, 4, 4, 1), np.float32), np.zeros((3, 6, 6, 1), np.float32)
+    ra, ca, rb, cb = (_f32(rng.normal(size=s)) for s in [(2, 5, 5, 3)] * 2 + [(4, 3, 3, 1)] * 2)
+    sa = _f32(rng.normal(size=(1, 10, 10, 1)))
+    sb = _f32(rng.normal(size=(6, 2, 2, 3)))
+    return {
+        CC_HALF: (a, a + 0.5, b, b),
+        CC_B: (a, a, b, b - 2.0),
+        CC_RANDOM: (ra, ca, rb, cb),
+        CC_SIZES: (sa, sa + _f32(rng.normal(size=sa.shape)), sb, 0.3 * sb),
+        CC_SAME: (ra, ra, rb, rb),
+    }
+
+
+def probe_test_cycle_consistency_loss(answers):
+    loss = answers["cycle_consistency_loss"]
+    return {name: partial(loss, *args) for name, args in _cycle_inputs().items()}
+
+
+def verdict_test_cycle_consistency_loss(got, ref):
+    checks.check_shape(got[CC_HALF], (), name=CC_HALF,
+                       hint="return one scalar: the two mean absolute errors added.")
+    hint = ("mean |real_a - cycled_a| + mean |real_b - cycled_b|: both directions, each a MEAN "
+            "of absolute values over its own entries, added (not averaged).")
+    checks.check_cases(got, [
+        (name, np.abs(np.asarray(ra, np.float64) - ca).mean()
+         + np.abs(np.asarray(rb, np.float64) - cb).mean(), 1e-5, 1e-6, hint)
+        for name, (ra, ca, rb, cb) in _cycle_inputs().items()])
+
+
+# ------------------------------------------------------------------------------ Task 6: adain
+
+AD_RANDOM = "adain of (3, 5, 4, 6) features with very different statistics"
+AD_UNIT = "adain of (2, 6, 6, 4) features with scale 1 and bias 0"
+AD_CONSTANT = "adain of constant feature maps (variance 0)"
+AD_SMALL = "adain of a 2 x 2 map of variance 1e-4 (epsilon = 1e-5)"
+AD_EPSILON = "adain(..., epsilon=0.5) of features of variance about 1"
+AD_ONE = "adain of a batch of one image, 7 x 7 x 3"
+AD_GRADIENT = "gradient of sum(adain(features) * weights) with respect to the features"
+
+
+def _adain_inputs():
+    rng = np.random.default_rng(61)
+    features = _f32(rng.normal(2.0, 3.0, (3, 5, 4, 6)))
+    features[1] = 10.0 * features[1] - 7.0
+    features[..., 2] *= 0.1
+    unit = _f32(rng.normal(size=(2, 6, 6, 4)) * np.array([0.2, 1.0, 4.0, 9.0]) + 3.0)
+    small = _f32([[0.01, -0.01], [-0.01, 0.01]]).reshape(1, 2, 2, 1)
+    return {
+        AD_RANDOM: (features, _f32(rng.uniform(0.5, 2.0, (3, 6))), _f32(rng.normal(size=(3, 6)))),
+        AD_UNIT: (unit, np.ones((2, 4), np.float32), np.zeros((2, 4), np.float32)),
+        AD_CONSTANT: (np.full((2, 3, 3, 2), 4.0, np.float32), np.full((2, 2), 3.0, np.float32),
+                      _f32([[1.0, -1.0], [0.5, 2.0]])),
+        AD_SMALL: (small, np.ones((1, 1), np.float32), np.zeros((1, 1), np.float32)),
+        AD_EPSILON: (_f32(rng.normal(size=(2, 3, 3, 2))), _f32(rng.uniform(0.5, 2.0, (2, 2))),
+                     _f32(rng.normal(size=(2, 2))), 0.5),
+        AD_ONE: (_f32(rng.normal(1.0, 2.0, (1, 7, 7, 3))), _f32([[2.0, -1.0, 0.5]]),
+                 _f32([[0.0, 1.0, -3.0]])),
+    }
+
+
+def probe_test_adain(answers):
+    adain = answers["adain"]
+    entries = {name: partial(adain, *args) for name, args in _adain_inputs().items()}
+
+    def gradient():
+        import tensorflow as tf
+
+        features, scale, bias = _adain_inputs()[AD_RANDOM]
+        variable = tf.Variable(features)
+        weights = _f32(np.random.default_rng(62).normal(size=features.shape))
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(tf.cast(adain(variable, scale, bias), tf.float32) * weights)
+        grad = tape.gradient(total, variable)
+        return np.full(features.shape, np.nan, np.float32) if grad is None else grad
+
+    entries[AD_GRADIENT] = gradient
+    return entries
+
+
+def verdict_test_adain(got, ref):
+    inputs = _adain_inputs()
+    checks.check_shape(got[AD_RANDOM], (3, 5, 4, 6), name=AD_RANDOM,
+                       hint="same shape as the features: broadcast the (N, C) scale and bias.")
+    unit = np.asarray(got[AD_UNIT], np.float64)
+    checks.check_close(unit.mean(axis=(1, 2)), np.zeros((2, 4)), atol=1e-4,
+                       name=f"mean over H and W of {AD_UNIT}",
+                       hint="subtract each image's channel mean over H and W (axes 1 and 2), not a "
+                            "mean over the batch or over the channels.")
+    checks.check_close(unit.std(axis=(1, 2)), np.ones((2, 4)), atol=1e-3,
+                       name=f"standard deviation over H and W of {AD_UNIT}",
+                       hint="divide by sqrt(variance + epsilon) of each image's channel over H "
+                            "and W.")
+    hints = {
+        AD_RANDOM: "y_s (x - mean) / sqrt(var + epsilon) + y_b per image and channel, mean and "
+                   "variance over H and W only; scale multiplies, bias adds.",
+        AD_UNIT: "normalise per image and channel over H and W.",
+        AD_CONSTANT: "a constant map has variance 0: with epsilon inside the square root the "
+                     "output is the bias; without it 0 / 0 = nan.",
+        AD_SMALL: "sigma = sqrt(population variance + epsilon): epsilon inside the root, variance "
+                  "divided by H·W (not H·W - 1).",
+        AD_EPSILON: "use the epsilon argument, inside the square root.",
+        AD_ONE: "a batch of one image works the same way: statistics over H and W, not the batch.",
+    }
+    checks.check_cases(got, [(name, _adain(*args), 1e-4, 1e-4, hints[name])
+                             for name, args in inputs.items()])
+    gradient = np.asarray(got[AD_GRADIENT], np.float64)
+    if not np.all(np.isfinite(gradient)) or np.abs(gradient).max() == 0:
+        raise AssertionError(
+            f"{AD_GRADIENT}: expected a finite, nonzero gradient; got none. Hint: use "
+            "TensorFlow or keras.ops operations, not NumPy, so that the generator trains "
+            "through AdaIN.")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import pytest
 
 import course
@@ -106,3 +107,18 @@ def test_earlier_mistake_costs_only_its_own_task(assignment, grade_id, descripti
         f"with '{description}' the visible checks of {grade_id} passed without naming the "
         f"earlier task to revisit; printed: {printed[-500:]!r}")
     assert course.verdict_message(assignment, grade_id, source) == ""
+
+
+@pytest.mark.parametrize("assignment, grade_id, description", [
+    ("02_vae", "test_build_vae_networks", "softplus on the log-variance head"),
+    ("06_beyond_gan", "test_build_patch_discriminator", "sigmoid on the patch logits")])
+def test_probes_ignore_a_patched_common_checks(monkeypatch, assignment, grade_id, description):
+    """Issue 13's forged verdicts: the student's code, run before the probes in the same
+    kernel, patches common.checks so that the weight-redraw probe reports negative outputs. The
+    hidden tests use their own copy of the module, so the wrong answer still fails."""
+    from common import checks
+
+    monkeypatch.setattr(checks, "redrawn_outputs", lambda *args, **kwargs: -np.ones((1, 4)))
+    source = _spec(assignment)[0][grade_id][description]
+    assert course.verdict_message(assignment, grade_id, source), (
+        f"'{description}' passed the hidden test once common.checks was patched")

@@ -3,9 +3,16 @@ record outputs; verdicts run in the grader and compare them with the solution's 
 closed forms (see grading/verdicts.py). Each verdict checks at least what the visible checks of
 its cell check, on the probe's data."""
 
+import importlib.util
+
 import numpy as np
 
-from common import checks
+# Probes run in the student's kernel after the student's code, which may have patched the
+# imported common.checks (to make a check pass): this module uses its own copy, loaded afresh
+# from the read-only file.
+_checks_spec = importlib.util.find_spec("common.checks")
+checks = importlib.util.module_from_spec(_checks_spec)
+_checks_spec.loader.exec_module(checks)
 
 # ---------------------------------------------------------------------------------------------
 # Shared by probes and verdicts (NumPy only).

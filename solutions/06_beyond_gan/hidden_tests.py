@@ -8,11 +8,17 @@ One mistake costs one task: the probe of Task 2 (reconstruct_from_pyramid, which
 1's upsample, downsample or laplacian_pyramid) runs with the private reference versions below in
 place of the student's (answers.using), so a wrong Task 1 fails only its own verdict."""
 
+import importlib.util
 from functools import partial
 
 import numpy as np
 
-from common import checks
+# Probes run in the student's kernel after the student's code, which may have patched the
+# imported common.checks (to make a check pass): this module uses its own copy, loaded afresh
+# from the read-only file.
+_checks_spec = importlib.util.find_spec("common.checks")
+checks = importlib.util.module_from_spec(_checks_spec)
+_checks_spec.loader.exec_module(checks)
 
 
 def _f32(value):

@@ -93,10 +93,22 @@ def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...]
     return {"assignment": assignment, "rounds": rows}
 
 
-# Runs in the kernel: turn the live view's drawing off or back on for the next cells.
-_LIVE_SWITCH = """import common.runtime as _runtime
+# Runs in the kernel: turn the live view's drawing off or back on for the next cells, and clock
+# the time LiveTraining spends drawing (on the training thread, between batches) from zero.
+_LIVE_SWITCH = """import common.runtime as _runtime, common.plotting as _plotting, time as _time
 _runtime.__dict__.setdefault("_kernel_check", _runtime.in_jupyter_kernel)
-_runtime.in_jupyter_kernel = {}"""
+_runtime.in_jupyter_kernel = {}
+if not hasattr(_plotting, "_untimed_draw"):
+    _plotting._untimed_draw = _plotting.LiveTraining._draw
+    def _timed_draw(self, *args, **kwargs):
+        start = _time.perf_counter()
+        try:
+            return _plotting._untimed_draw(self, *args, **kwargs)
+        finally:
+            _plotting.drawing_seconds += _time.perf_counter() - start
+    _plotting.LiveTraining._draw = _timed_draw
+_plotting.drawing_seconds = 0.0"""
+_DRAWING = "print(_plotting.drawing_seconds)"
 
 
 def training_cells(source: Path) -> list[int]:
@@ -111,9 +123,10 @@ def training_cells(source: Path) -> list[int]:
 def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...] = (),
          pairs: int = 1):
     """Run a notebook in a fresh kernel in a temp copy of its folder; return it with
-    {cell index: [(live view on?, seconds), ...]} for the cells in `each_twice`, which run
-    `pairs` times twice in a row: once with the live view drawing and once without, the order
-    alternating from one pair to the next (so neither side always runs first)."""
+    {cell index: [(live view on?, seconds, seconds drawing), ...]} for the cells in
+    `each_twice`, which run `pairs` times twice in a row: once with the live view drawing and
+    once without, the order alternating from one pair to the next (so neither side always runs
+    first)."""
     import nbclient
     import nbformat
 
@@ -147,7 +160,12 @@ def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...
                     client.execute_cell(switch, len(notebook.cells) - 2)
                     start = time.perf_counter()
                     client.execute_cell(run, len(notebook.cells) - 1)
-                    timings.setdefault(index, []).append((live, time.perf_counter() - start))
+                    seconds = time.perf_counter() - start
+                    clock = nbformat.v4.new_code_cell(_DRAWING)
+                    notebook.cells.append(clock)
+                    client.execute_cell(clock, len(notebook.cells) - 1)
+                    drawing = float(clock.outputs[0]["text"])
+                    timings.setdefault(index, []).append((live, seconds, drawing))
     return notebook, timings
 
 
@@ -158,21 +176,26 @@ def time_live_view(assignment: str, mode: str = "demo", source: Path | None = No
     the view drawing and without (its callback then only records), side by side in one
     kernel. Each run starts from the previous run's state; in these notebooks every training
     cell builds its models afresh, so all runs train alike. Reported: the median seconds of
-    each side and the median of the pairs' ratios (a single pair varies by about 10% on a
-    shared machine)."""
+    each side, the median of the pairs' ratios (a single pair varies by 10-20% on a shared
+    machine) and, with the view on, the median share of the cell's time spent drawing: the
+    view's whole cost to the cell, measured inside the run and free of that noise (the view
+    draws on the training thread between batches; with it off, the callback still runs and
+    samples)."""
     source = source or course.solution_notebook(assignment)
     cells = training_cells(source)
     _, timings = _run(source, mode, each_twice=tuple(cells), pairs=pairs)
     rows = []
     for index in cells:
         runs = timings[index]
-        off = [seconds for live, seconds in runs if not live]
-        on = [seconds for live, seconds in runs if live]
+        off = [seconds for live, seconds, _ in runs if not live]
+        on = [seconds for live, seconds, _ in runs if live]
         ratios = [b / a for a, b in zip(off, on)]
         rows.append({"cell": index, "pairs": pairs,
                      "seconds_off": round(statistics.median(off), 2),
                      "seconds_on": round(statistics.median(on), 2),
                      "ratio": round(statistics.median(ratios), 3),
                      "ratios": [round(r, 3) for r in ratios],
+                     "drawing_share": round(statistics.median(
+                         drawing / seconds for live, seconds, drawing in runs if live), 4),
                      "first": "on" if runs[0][0] else "off"})
     return {"assignment": assignment, "mode": mode, "cells": rows}

@@ -312,20 +312,31 @@ def _liveview_section(entry) -> list[str]:
     lines = ["## Live training view: what it costs", "",
              "Each training cell of each solution notebook (a cell that shows a "
              "`common.plotting.LiveTraining` view) runs in pairs in one kernel: once "
-             "with the view drawing, once without (its callback then only records), the order "
-             "alternating from pair to pair. With several pairs the table gives each side's "
-             "median and the median of the pairs' ratios. Before the view, these cells "
+             "with the view drawing, once without (its callback then only records and samples), "
+             "the order alternating from pair to pair. With several pairs the table gives each "
+             "side's median and the median of the pairs' ratios. Before the view, these cells "
              "printed one log line per epoch, which costs nothing measurable, so *without* "
-             f"stands for *before*. Goal: with / without ≤ {LIVE_VIEW_GOAL:.2f}.", ""]
+             "stands for *before*. Two runs of the same cell differ by 10-20% on this shared "
+             "machine (see *each pair*), more than the effect measured, so the goal is judged "
+             "on *drawing*: the share of the cell's time (with the view) spent inside the "
+             "view's drawing, clocked in the same runs. The view draws on the training thread "
+             "between batches, so that is the time it adds. Goal: the view adds at most "
+             f"{LIVE_VIEW_GOAL - 1:.0%}.", ""]
     if isinstance(entry, dict):
         return lines + [f"Not measured: {entry.get('error') or entry.get('skipped')}", ""]
     lines += ["| notebook | mode | cell | pairs | without view s | with view s | "
-              "with / without | each pair | first run |", "|---|---|---|---|---|---|---|---|---|"]
+              "with / without | each pair | drawing | first run |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| `{c['assignment']}` | {c['mode']} | {c['cell']} | {c.get('pairs', 1)} | "
               f"{c['seconds_off']:.1f} | {c['seconds_on']:.1f} | {c['ratio']:.3f} | "
-              f"{', '.join(f'{r:.2f}' for r in c.get('ratios', [c['ratio']]))} | {c['first']} |"
+              f"{', '.join(f'{r:.2f}' for r in c.get('ratios', [c['ratio']]))} | "
+              f"{_share(c)} | {c['first']} |"
               for c in _live_cells(entry)]
     return lines + [""]
+
+
+def _share(cell: dict) -> str:
+    return f"{cell['drawing_share']:.1%}" if "drawing_share" in cell else "not clocked"
 
 
 def _summary(parts: dict) -> list[str]:
@@ -345,14 +356,22 @@ def _summary(parts: dict) -> list[str]:
                          + ("met by every notebook" if not over else "over in " + ", ".join(over))
                          + (f"; FAILED to run: {', '.join(failed)}" if failed else "") + ".")
     cells = _live_cells(parts["liveview"]) if isinstance(parts.get("liveview"), list) else []
-    if cells:
-        over = [f"`{c['assignment']}` cell {c['cell']} ×{c['ratio']:.2f}" for c in cells
-                if c["ratio"] > LIVE_VIEW_GOAL]
-        worst = max(cells, key=lambda c: c["ratio"])
-        lines.append(f"Live view ≤ {LIVE_VIEW_GOAL - 1:.0%} slower per training cell "
-                     f"({cells[0]['mode']} mode): "
-                     + (f"met (largest ×{worst['ratio']:.3f}, `{worst['assignment']}` cell "
-                        f"{worst['cell']})" if not over else "over in " + ", ".join(over)) + ".")
+    clocked = [c for c in cells if "drawing_share" in c]
+    if cells and not clocked:
+        lines.append("Live view: its drawing was not clocked (rerun `--only liveview`).")
+    if clocked:
+        limit = LIVE_VIEW_GOAL - 1
+        ratios = [c["ratio"] for c in cells]
+        over = [f"`{c['assignment']}` cell {c['cell']} {c['drawing_share']:.1%}"
+                for c in clocked if c["drawing_share"] > limit]
+        worst = max(clocked, key=lambda c: c["drawing_share"])
+        lines.append(f"Live view adds ≤ {limit:.0%} to each training cell "
+                     f"({clocked[0]['mode']} mode, time spent drawing): "
+                     + (f"met (largest {worst['drawing_share']:.1%}, `{worst['assignment']}` "
+                        f"cell {worst['cell']})" if not over else "over in " + ", ".join(over))
+                     + f"; wall time with / without ×{min(ratios):.2f} to ×{max(ratios):.2f}"
+                     + (f"; {len(cells) - len(clocked)} cell(s) not clocked"
+                        if len(clocked) < len(cells) else "") + ".")
     graded = parts.get("autograde")
     if isinstance(graded, list):
         rounds = [r for a in graded for r in a.get("rounds", [])]
@@ -529,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
                         "for the live-view cost (default: 3; --quick: 1)")
     parser.add_argument("--class-size", type=int, help="submissions per autograded class "
                         "(default: 2)")
+    parser.add_argument("--jobs", help="parallel jobs to autograde each class with, e.g. 2 "
+                        "(default: 1,2; --quick: 2)")
     parser.add_argument("--vae-threshold", type=float, default=VAE_THRESHOLD,
                         help="VAE target in nats (default: ours after 60 s in the same run)")
     parser.add_argument("--rewrite", action="store_true",
@@ -549,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
         settings["modes"] = [m.strip() for m in args.modes.split(",") if m.strip()]
     if args.class_size:
         settings["class_size"] = args.class_size
+    if args.jobs:
+        settings["jobs"] = tuple(int(j) for j in args.jobs.split(",") if j.strip())
     if args.pairs:
         settings["liveview_pairs"] = args.pairs
     if args.notebooks:

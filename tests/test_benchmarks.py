@@ -112,17 +112,21 @@ def test_averaged_weights_swaps_the_average_in_and_the_training_weights_back():
 
 
 def test_live_view_cost_runs_each_training_cell_with_and_without_drawing(tmp_path):
-    """The switch really stops the drawing: a cell that sleeps only while a live view could draw
-    is slower with the view on, and only cells that show a LiveTraining view are timed."""
+    """The switch really stops the drawing and the clock counts it: a cell whose view takes
+    0.5 s to draw is that much slower with the view on, and that time is its drawing share;
+    only cells that show a LiveTraining view are timed."""
     from benchmarks import notebooks
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
-        nbformat.v4.new_code_cell("import time\nimport common.runtime\n"
-                                  "from IPython.display import display"),
+        nbformat.v4.new_code_cell("import time\nimport common.plotting, common.runtime\n"
+                                  "from IPython.display import display\n"
+                                  "common.plotting.LiveTraining._draw = "
+                                  "lambda self, final=False: time.sleep(0.5)"),
         nbformat.v4.new_code_cell("print('not a training cell')"),
         *[nbformat.v4.new_code_cell(
-            "if common.runtime.in_jupyter_kernel():\n    time.sleep(0.5)\n"
+            "time.sleep(0.2)\nif common.runtime.in_jupyter_kernel():\n"
+            "    common.plotting.LiveTraining._draw(None)\n"
             "display({'text/plain': 'LiveTraining: epoch 1/1'}, raw=True)") for _ in range(2)],
     ]
     (tmp_path / "nb").mkdir()
@@ -133,6 +137,7 @@ def test_live_view_cost_runs_each_training_cell_with_and_without_drawing(tmp_pat
     assert [c["cell"] for c in cells] == [2, 3]
     assert [c["first"] for c in cells] == ["on", "off"], "the order alternates"
     assert all(c["seconds_on"] > c["seconds_off"] + 0.4 for c in cells), cells
+    assert all(0.5 < c["drawing_share"] < 0.8 for c in cells), cells  # 0.5 s of about 0.7 s
     text = "\n".join(run._liveview_section([result]))
     assert "| `fake` | test | 2 |" in text
     assert "over in `fake` cell 2" in run._summary({"liveview": [result]})[0]

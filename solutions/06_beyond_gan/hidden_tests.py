@@ -25,6 +25,24 @@ def _f32(value):
     return np.asarray(value, np.float32)
 
 
+# Demo mode trains with a traced step, test mode (grading) eagerly: Tasks 4 and 6 also run inside
+# a tf.function, where NumPy calls on tensors and .numpy() fail.
+TRACED_HINT = ("it must also run inside a tf.function, as demo mode's traced training step calls "
+               "it: use TensorFlow or keras.ops operations on tensors (no NumPy, no .numpy()).")
+
+
+def _traced(function, *args):
+    import tensorflow as tf
+
+    return tf.function(function)(*args)
+
+
+def _check_traced(got, name, expected, rtol, atol):
+    if got.error(name):
+        raise AssertionError(f"{name}: your code raised an error. Hint: {TRACED_HINT}")
+    checks.check_cases(got, [(name, expected, rtol, atol, TRACED_HINT)])
+
+
 # ------------------------------------------------------------------ exact formulas (float64)
 
 
@@ -308,6 +326,7 @@ PL_DEFAULT = "pix2pix_generator_loss with the default l1_weight=100"
 PL_SEVEN = "pix2pix_generator_loss with l1_weight=2.5"
 PL_LARGE = "pix2pix_generator_loss with large logits (+-40) and l1_weight=10"
 PL_OTHER = "pix2pix_generator_loss of a batch of 5 with 4 x 4 patches and 2-channel images"
+PL_TRACED = "pix2pix_generator_loss inside a tf.function, with l1_weight=2.5"
 
 
 def _pix2pix_inputs():
@@ -330,7 +349,9 @@ def _pix2pix_inputs():
 
 def probe_test_pix2pix_generator_loss(answers):
     loss = answers["pix2pix_generator_loss"]
-    return {name: partial(loss, *args) for name, args in _pix2pix_inputs().items()}
+    entries = {name: partial(loss, *args) for name, args in _pix2pix_inputs().items()}
+    entries[PL_TRACED] = partial(_traced, loss, *_pix2pix_inputs()[PL_SEVEN])
+    return entries
 
 
 def _pix2pix(fake_logits, generated, target, l1_weight=100.0):
@@ -355,6 +376,7 @@ def verdict_test_pix2pix_generator_loss(got, ref):
     }
     checks.check_cases(got, [(name, _pix2pix(*args), 1e-4, 1e-5, hints[name])
                              for name, args in _pix2pix_inputs().items()])
+    _check_traced(got, PL_TRACED, _pix2pix(*_pix2pix_inputs()[PL_SEVEN]), 1e-4, 1e-5)
 
 
 # --------------------------------------------------------------- Task 5: cycle_consistency_loss
@@ -406,6 +428,7 @@ AD_SMALL = "adain of a 2 x 2 map of variance 1e-4 (epsilon = 1e-5)"
 AD_EPSILON = "adain(..., epsilon=0.5) of features of variance about 1"
 AD_ONE = "adain of a batch of one image, 7 x 7 x 3"
 AD_GRADIENT = "gradient of sum(adain(features) * weights) with respect to the features"
+AD_TRACED = "adain inside a tf.function, of (3, 5, 4, 6) features"
 
 
 def _adain_inputs():
@@ -444,6 +467,7 @@ def probe_test_adain(answers):
         return np.full(features.shape, np.nan, np.float32) if grad is None else grad
 
     entries[AD_GRADIENT] = gradient
+    entries[AD_TRACED] = partial(_traced, adain, *_adain_inputs()[AD_RANDOM])
     return entries
 
 
@@ -473,6 +497,7 @@ def verdict_test_adain(got, ref):
     }
     checks.check_cases(got, [(name, _adain(*args), 1e-4, 1e-4, hints[name])
                              for name, args in inputs.items()])
+    _check_traced(got, AD_TRACED, _adain(*inputs[AD_RANDOM]), 1e-4, 1e-4)
     gradient = np.asarray(got[AD_GRADIENT], np.float64)
     if not np.all(np.isfinite(gradient)) or np.abs(gradient).max() == 0:
         raise AssertionError(

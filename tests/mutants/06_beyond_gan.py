@@ -179,6 +179,12 @@ def laplacian_pyramid(images, levels):
         "squared error instead of L1": _pix2pix(l1="tf.reduce_mean(tf.square(target - generated))"),
         "minimax loss log(1 - D) instead of -log D": _pix2pix(
             adversarial="-tf.reduce_mean(tf.nn.softplus(fake_logits))"),
+        "L1 in NumPy (right eagerly, fails in a traced training step)": """
+def pix2pix_generator_loss(fake_logits, generated, target, l1_weight=100.0):
+    adversarial = tf.reduce_mean(tf.nn.softplus(-tf.cast(fake_logits, tf.float32)))
+    l1 = np.mean(np.abs(np.asarray(target, np.float32) - np.asarray(generated, np.float32)))
+    return adversarial + l1_weight * l1
+""",
     },
     "test_cycle_consistency_loss": {
         "one direction only (A -> B -> A)": _cycle("tf.reduce_mean(tf.abs(real_a - cycled_a))"),
@@ -205,6 +211,15 @@ def laplacian_pyramid(images, levels):
         "scale and bias swapped": _adain(out="bias * normalised + scale"),
         "scale used as 1 + y_s": _adain(out="(1.0 + scale) * normalised + bias"),
         "epsilon ignored (always 1e-5)": _adain(normalised="(features - mean) / tf.sqrt(variance + 1e-5)"),
+        "variance from .numpy() (right eagerly, fails in a traced training step)": """
+def adain(features, style_scale, style_bias, epsilon=1e-5):
+    x = tf.cast(features, tf.float32)
+    mean = tf.reduce_mean(x, axis=[1, 2], keepdims=True)
+    variance = np.var(x.numpy(), axis=(1, 2), keepdims=True)
+    scale = tf.cast(style_scale, tf.float32)[:, None, None, :]
+    bias = tf.cast(style_bias, tf.float32)[:, None, None, :]
+    return scale * (x - mean) / tf.sqrt(variance + epsilon) + bias
+""",
         "NumPy: no gradient reaches the features": """
 def adain(features, style_scale, style_bias, epsilon=1e-5):
     x = np.asarray(features, np.float32)

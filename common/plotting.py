@@ -189,14 +189,17 @@ class LiveTraining(keras.callbacks.Callback):
 
     `panels` picks the curves: one entry per panel, a metric name or a tuple of names drawn
     together (default: one panel per metric, at most four). It first draws after `min_seconds`
-    and only while drawing has taken under 3% of the time so far (so a short fit shows just its
-    final frame), then once more at the end: nbconvert and feedback pages keep that final
-    frame. `frames` keeps the grid of the untrained model, of every `every_n_epochs`-th epoch
-    and of the last one (for `save_gif`); `history`, the epoch logs. One instance can serve
-    several fits in a row (a loop over models): each fit redraws the same picture. Outside a
-    Jupyter kernel it draws nothing."""
+    and only while drawing has taken under 2.5% of the time spent in `fit` so far (so a short
+    fit shows just its final frame), then once more at the end: nbconvert and feedback pages
+    keep that final frame. `frames` keeps the grid of the untrained model, of every
+    `every_n_epochs`-th epoch and of the last one (for `save_gif`); `history`, the epoch logs.
+    One instance can serve several fits in a row (a loop over models): each fit redraws the
+    same picture, within one budget for all of them. Outside a Jupyter kernel it draws
+    nothing."""
 
-    draw_share = 0.03  # At most this fraction of the wall time goes into drawing.
+    # At most this fraction of the time in fit goes into drawing, before each fit's final frame
+    # (which costs a few percent of a short fit on its own).
+    draw_share = 0.025
 
     def __init__(self, sampler: Callable | None = None, inputs=None, ncols: int = 8,
                  every_n_epochs: int = 1, title: str | None = None,
@@ -210,6 +213,7 @@ class LiveTraining(keras.callbacks.Callback):
         self.history: dict[str, list[float]] = {}
         self._display = None
         self._live = runtime.in_jupyter_kernel()
+        self._drawing = self._fitted = 0.0  # Seconds drawing, and in earlier fits, in all fits.
 
     def set_samples(self, sampler: Callable | None, inputs, title: str | None = None) -> None:
         """From the next fit on, show the grid of `sampler(inputs)` under `title` (for one view
@@ -228,7 +232,6 @@ class LiveTraining(keras.callbacks.Callback):
         if self.sampler is not None:
             self._sample()  # Epoch 0, the untrained model: the picture's layout never jumps.
         self._start, self._pace_start = time.perf_counter(), None
-        self._drawing = 0.0  # Seconds spent drawing in this fit.
 
     def on_train_batch_begin(self, batch, logs=None):
         # The batch's start, not its end: Keras runs end-of-batch hooks in a background thread
@@ -251,6 +254,7 @@ class LiveTraining(keras.callbacks.Callback):
             self._sample()
         if self._live:
             self._draw(final=True)
+        self._fitted += time.perf_counter() - self._start
 
     # --- Drawing
     _draw_cost = 0.2  # Seconds per picture: a first guess, then the last one measured.
@@ -258,7 +262,7 @@ class LiveTraining(keras.callbacks.Callback):
     def _draw_due(self) -> bool:
         elapsed = time.perf_counter() - self._start
         return (elapsed >= self.min_seconds
-                and self._drawing + self._draw_cost <= self.draw_share * elapsed)
+                and self._drawing + self._draw_cost <= self.draw_share * (self._fitted + elapsed))
 
     def _sample(self) -> None:
         # One direct call: a few images, and no predict function to trace per model.

@@ -391,7 +391,7 @@ autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
 codes = rng.normal(size=(16, 2)).astype("float32")'''
 LIVE_FIT = '''\
 live = common.plotting.LiveTraining(sampler=decoder, inputs=codes, min_seconds=0.3)
-live.draw_share = 0.5  # a 5-second fit: draw every epoch (the default keeps drawing near 2.5%)
+live.draw_share = 0.5  # a 5-second fit: draw every epoch (the default keeps drawing under 3.5%)
 history = autoencoder.fit(x_train, x_train, epochs=5, batch_size=16, verbose=0,
                           callbacks=[SlowEpochs(), live])'''
 

@@ -176,6 +176,62 @@ def test_live_training_updates_one_picture_in_place_and_ends_on_the_last_epoch(m
     assert len(fig.axes[1].get_lines()) == 2, "train and validation curves"
 
 
+class FakeClock:
+    """Stands in for `time` in common.plotting: training steps and frames take set times."""
+
+    def __init__(self, monkeypatch, frame_seconds):
+        self.now, self.frame_seconds = 0.0, frame_seconds
+        monkeypatch.setattr(plotting, "time", self)
+        monkeypatch.setattr(plotting.LiveTraining, "_figure", lambda view, status, done: self)
+
+    def perf_counter(self):
+        return self.now
+
+    def savefig(self, buffer, **kwargs):  # Drawing a frame.
+        self.now += self.frame_seconds
+        buffer.write(b"png")
+
+    def fit(self, view, seconds, epochs=8, steps=50):
+        """`view` watching a fit of `seconds`; returns the share of the time spent drawing."""
+        start, drawn = self.now, view._drawing
+        view.set_model(tiny_model())
+        view.set_params({"epochs": epochs, "steps": steps})
+        view.on_train_begin()
+        for epoch in range(epochs):
+            for batch in range(steps):
+                view.on_train_batch_begin(batch)
+                self.now += seconds / epochs / steps
+            view.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+        view.on_train_end()
+        return (view._drawing - drawn) / (self.now - start)
+
+
+@pytest.mark.parametrize("seconds, frame_seconds, least_frames", [
+    (3, 0.2, 1),     # a short fit: its final frame only
+    (20, 0.2, 2),    # a frame mid-training, then the final one
+    (120, 0.2, 10),  # a lecture-length fit keeps moving
+    (20, 0.5, 1),    # frames cost more than the first guess
+])
+def test_live_training_drawing_stays_within_its_share(monkeypatch, seconds, frame_seconds,
+                                                      least_frames):
+    """The budget covers the final frame too: a lecture's training cell pays at most
+    `draw_share` of its time for the view (the goal is 5%), however long the fit is."""
+    fake = FakeDisplay(monkeypatch)
+    monkeypatch.setattr(plotting.LiveTraining, "_draw_cost", 0.2)
+    clock = FakeClock(monkeypatch, frame_seconds)
+    view = plotting.LiveTraining()
+    share = clock.fit(view, seconds)
+    frames = len(fake.shown) + len(fake.updates)
+    assert frames >= least_frames, f"{frames} frames in a {seconds}-second fit"
+    allowed = max(plotting.LiveTraining.draw_share, frame_seconds / seconds)
+    # A misjudged first frame (0.5 s, guessed 0.2) may overshoot, never past the goal.
+    assert share <= (0.05 if frame_seconds > 0.2 else allowed + 1e-9), (
+        f"{share:.1%} of a {seconds}-second fit spent drawing {frames} frames")
+    # The next view in the kernel starts from the measured cost, so it stays in its share.
+    later = plotting.LiveTraining()
+    assert clock.fit(later, seconds) <= allowed + 1e-9
+
+
 def test_live_training_is_throttled_and_says_when_it_stopped_early(monkeypatch):
     fake = FakeDisplay(monkeypatch)
     callback = plotting.LiveTraining(min_seconds=3600)

@@ -94,7 +94,7 @@ def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...]
 
 
 # Runs in the kernel: turn the live view's drawing off or back on for the next cells, and clock
-# the time LiveTraining spends drawing (on the training thread, between batches) from zero.
+# each frame LiveTraining draws (on the training thread, between batches) from here on.
 _LIVE_SWITCH = """import common.runtime as _runtime, common.plotting as _plotting, time as _time
 _runtime.__dict__.setdefault("_kernel_check", _runtime.in_jupyter_kernel)
 _runtime.in_jupyter_kernel = {}
@@ -105,10 +105,10 @@ if not hasattr(_plotting, "_untimed_draw"):
         try:
             return _plotting._untimed_draw(self, *args, **kwargs)
         finally:
-            _plotting.drawing_seconds += _time.perf_counter() - start
+            _plotting.frame_seconds.append(_time.perf_counter() - start)
     _plotting.LiveTraining._draw = _timed_draw
-_plotting.drawing_seconds = 0.0"""
-_DRAWING = "print(_plotting.drawing_seconds)"
+_plotting.frame_seconds = []"""
+_FRAMES = "print(_plotting.frame_seconds)"
 
 
 def training_cells(source: Path) -> list[int]:
@@ -123,7 +123,7 @@ def training_cells(source: Path) -> list[int]:
 def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...] = (),
          pairs: int = 1):
     """Run a notebook in a fresh kernel in a temp copy of its folder; return it with
-    {cell index: [(live view on?, seconds, seconds drawing), ...]} for the cells in
+    {cell index: [(live view on?, seconds, [seconds per frame drawn]), ...]} for the cells in
     `each_twice`, which run `pairs` times twice in a row: once with the live view drawing and
     once without, the order alternating from one pair to the next (so neither side always runs
     first)."""
@@ -161,11 +161,11 @@ def _run(source: Path, mode: str, timeout: int = 900, each_twice: tuple[int, ...
                     start = time.perf_counter()
                     client.execute_cell(run, len(notebook.cells) - 1)
                     seconds = time.perf_counter() - start
-                    clock = nbformat.v4.new_code_cell(_DRAWING)
+                    clock = nbformat.v4.new_code_cell(_FRAMES)
                     notebook.cells.append(clock)
                     client.execute_cell(clock, len(notebook.cells) - 1)
-                    drawing = float(clock.outputs[0]["text"])
-                    timings.setdefault(index, []).append((live, seconds, drawing))
+                    frames = json.loads(clock.outputs[0]["text"])
+                    timings.setdefault(index, []).append((live, seconds, frames))
     return notebook, timings
 
 
@@ -180,7 +180,7 @@ def time_live_view(assignment: str, mode: str = "demo", source: Path | None = No
     machine) and, with the view on, the median share of the cell's time spent drawing: the
     view's whole cost to the cell, measured inside the run and free of that noise (the view
     draws on the training thread between batches; with it off, the callback still runs and
-    samples)."""
+    samples). Also: the frames each run with the view drew, and the dearest frame's seconds."""
     source = source or course.solution_notebook(assignment)
     cells = training_cells(source)
     _, timings = _run(source, mode, each_twice=tuple(cells), pairs=pairs)
@@ -189,6 +189,7 @@ def time_live_view(assignment: str, mode: str = "demo", source: Path | None = No
         runs = timings[index]
         off = [seconds for live, seconds, _ in runs if not live]
         on = [seconds for live, seconds, _ in runs if live]
+        drawn = [frames for live, _, frames in runs if live]
         ratios = [b / a for a, b in zip(off, on)]
         rows.append({"cell": index, "pairs": pairs,
                      "seconds_off": round(statistics.median(off), 2),
@@ -196,6 +197,8 @@ def time_live_view(assignment: str, mode: str = "demo", source: Path | None = No
                      "ratio": round(statistics.median(ratios), 3),
                      "ratios": [round(r, 3) for r in ratios],
                      "drawing_share": round(statistics.median(
-                         drawing / seconds for live, seconds, drawing in runs if live), 4),
+                         sum(frames) / seconds for live, seconds, frames in runs if live), 4),
+                     "frames": [len(frames) for frames in drawn],
+                     "dearest_frame": round(max(max(frames) for frames in drawn), 3),
                      "first": "on" if runs[0][0] else "off"})
     return {"assignment": assignment, "mode": mode, "cells": rows}

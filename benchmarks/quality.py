@@ -89,6 +89,8 @@ def notebook_gan(path: Path = GAN_NOTEBOOK) -> types.SimpleNamespace:
                            d_steps=d_steps)
     gan.compile(**namespace["demo_optimizers"](),
                 steps_per_execution=int(_pick(config, "steps_per_execution", default=1)))
+    if "build_optimizers" in namespace:  # As the training cell does, before fit.
+        namespace["build_optimizers"](gan)
     return types.SimpleNamespace(
         model=gan, generator=gan.generator, latent_dim=latent_dim,
         weight_average=gan.g_optimizer if gan.g_optimizer.use_ema else None,

@@ -123,7 +123,9 @@ def run_liveview(settings: dict) -> list[dict]:
         row = notebooks.time_live_view(assignment, settings["liveview_mode"],
                                        pairs=settings["liveview_pairs"])
         log("  " + (", ".join(f"cell {c['cell']}: {c['seconds_off']:.1f} -> "
-                              f"{c['seconds_on']:.1f} s" for c in row["cells"])
+                              f"{c['seconds_on']:.1f} s ({c['drawing_share']:.1%} drawing, "
+                              f"frames {c['frames']}, dearest {c['dearest_frame']} s)"
+                              for c in row["cells"])
                     or "no training cells"))
         rows.append(row)
     return rows
@@ -320,17 +322,20 @@ def _liveview_section(entry) -> list[str]:
              "machine (see *each pair*), more than the effect measured, so the goal is judged "
              "on *drawing*: the share of the cell's time (with the view) spent inside the "
              "view's drawing, clocked in the same runs. The view draws on the training thread "
-             "between batches, so that is the time it adds. Goal: the view adds at most "
+             "between batches, so that is the time it adds. *Frames*: how many pictures each "
+             "run with the view drew (its final frame included); *dearest*: the slowest frame's "
+             "seconds. Goal: the view adds at most "
              f"{LIVE_VIEW_GOAL - 1:.0%}.", ""]
     if isinstance(entry, dict):
         return lines + [f"Not measured: {entry.get('error') or entry.get('skipped')}", ""]
     lines += ["| notebook | mode | cell | pairs | without view s | with view s | "
-              "with / without | each pair | drawing | first run |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "with / without | each pair | drawing | frames | dearest s | first run |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| `{c['assignment']}` | {c['mode']} | {c['cell']} | {c.get('pairs', 1)} | "
               f"{c['seconds_off']:.1f} | {c['seconds_on']:.1f} | {c['ratio']:.3f} | "
               f"{', '.join(f'{r:.2f}' for r in c.get('ratios', [c['ratio']]))} | "
-              f"{_share(c)} | {c['first']} |"
+              f"{_share(c)} | {', '.join(map(str, c.get('frames', []))) or '-'} | "
+              f"{c['dearest_frame'] if 'dearest_frame' in c else '-'} | {c['first']} |"
               for c in _live_cells(entry)]
     return lines + [""]
 

@@ -79,6 +79,25 @@ def check_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6,
               f"{int((excess > 0).sum())} of {a.size} element(s) differ", hint)
 
 
+def check_traced(function: Callable, args: Sequence, expected, rtol: float = 1e-5,
+                 atol: float = 1e-6, name: str = "output") -> None:
+    """`function(*args)` inside a `tf.function` equals `expected`: a training step traced into
+    a graph (fit's default) calls it there, where NumPy calls on tensors and .numpy() fail."""
+    import tensorflow as tf
+
+    try:
+        traced = tf.function(function)(*args)
+    except Exception as error:
+        raise AssertionError(
+            f"{name} inside a tf.function (as a traced training step calls it) raised "
+            f"{type(error).__name__}: {str(error).strip()}. Hint: use TensorFlow or keras.ops "
+            "operations on tensors, no NumPy calls and no .numpy(): in a graph a tensor has no "
+            "value yet."
+        ) from error
+    check_close(traced, expected, rtol=rtol, atol=atol, name=f"{name} inside a tf.function",
+                hint="the same values as when called eagerly.")
+
+
 def check_cases(values, cases) -> None:
     """Shape, then value, of every (name, expected, rtol, atol, hint) case, where values[name]
     is the answer to check (for example a hidden test's probe record)."""

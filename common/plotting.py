@@ -233,6 +233,7 @@ class LiveTraining(keras.callbacks.Callback):
         if self.sampler is not None:
             self._sample()  # Epoch 0, the untrained model: the picture's layout never jumps.
         self._start, self._pace_start = time.perf_counter(), None
+        self._drawn_at = self._start
 
     def on_train_batch_begin(self, batch, logs=None):
         # The batch's start, not its end: Keras runs end-of-batch hooks in a background thread
@@ -263,9 +264,12 @@ class LiveTraining(keras.callbacks.Callback):
     _draw_cost = 0.2
 
     def _draw_due(self) -> bool:
-        """Whether a frame now, and the final frame still to come, fit in the budget."""
-        elapsed = time.perf_counter() - self._start
+        """Whether a frame now, and the final frame still to come, fit in the budget; frames
+        come evenly spaced, not in a burst once the budget allows several."""
+        now = time.perf_counter()
+        elapsed = now - self._start
         return (elapsed >= self.min_seconds
+                and now - self._drawn_at >= self._draw_cost / self.draw_share
                 and self._drawing + 2 * self._draw_cost
                 <= self.draw_share * (self._fitted + elapsed))
 
@@ -367,7 +371,8 @@ class LiveTraining(keras.callbacks.Callback):
             self._display = display(bundle, raw=True, display_id=True)
         else:
             self._display.update(bundle, raw=True)
-        LiveTraining._draw_cost = time.perf_counter() - started
+        self._drawn_at = time.perf_counter()
+        LiveTraining._draw_cost = self._drawn_at - started
         self._drawing += self._draw_cost
 
 

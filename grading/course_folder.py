@@ -9,10 +9,12 @@ submitted/, autograded/, feedback/, grades.csv, reports/<assignment>/, logs/, co
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -344,6 +346,23 @@ def formgrader_command(course: Path, port: int, token: str) -> list[str]:
     return command
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _stop_group(server: subprocess.Popen) -> None:
+    """SIGTERM, JupyterLab's clean stop (the session's grades are already in the gradebook),
+    to the server's process group; SIGKILL to what is left of it after 30 s."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    with contextlib.suppress(ProcessLookupError):  # no child outlived it
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 def formgrader(course: Path, port: int) -> None:
     """nbgrader's formgrader in the course; seal its changes when it ends."""
     import secrets
@@ -352,19 +371,19 @@ def formgrader(course: Path, port: int) -> None:
     token = secrets.token_hex(24)
     print(f"formgrader on http://127.0.0.1:{port}/formgrader?token={token} "
           "(Ctrl-C to end and seal)", flush=True)
-    server = subprocess.Popen(formgrader_command(course, port, token), cwd=course,
-                              env=nbgrader_env())
+    # JupyterLab runs in a process group of its own: Ctrl-C reaches only this process (JupyterLab
+    # would ask for a "y" on stdin), which then stops JupyterLab and whatever it started.
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends and seals too
     try:
-        server.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C reached JupyterLab too, which then waits for a "y" on stdin; SIGTERM is its
-        # clean stop (the session's grades are already in the gradebook).
-        server.terminate()
+        server = subprocess.Popen(formgrader_command(course, port, token), cwd=course,
+                                  env=nbgrader_env(), stdin=subprocess.DEVNULL,
+                                  start_new_session=True)
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
             server.wait()
+        except KeyboardInterrupt:
+            _stop_group(server)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     seal(course)
 
 

@@ -138,6 +138,7 @@ def test_live_view_cost_runs_each_training_cell_with_and_without_drawing(tmp_pat
     assert [c["first"] for c in cells] == ["on", "off"], "the order alternates"
     assert all(c["seconds_on"] > c["seconds_off"] + 0.4 for c in cells), cells
     assert all(0.5 < c["drawing_share"] < 0.8 for c in cells), cells  # 0.5 s of about 0.7 s
+    assert all(c["frames"] == [1] and 0.5 <= c["dearest_frame"] < 0.7 for c in cells), cells
     text = "\n".join(run._liveview_section([result]))
-    assert "| `fake` | test | 2 |" in text
+    assert "| `fake` | test | 2 |" in text and "| 1 | 0.5" in text
     assert "over in `fake` cell 2" in run._summary({"liveview": [result]})[0]

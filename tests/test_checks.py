@@ -46,6 +46,21 @@ def test_check_close_reports_the_worst_element():
         checks.check_close([np.nan], [1.0])
 
 
+def test_check_traced_accepts_tensor_code_and_names_numpy_in_a_graph():
+    def tensor_mean(x):
+        return tf.reduce_mean(x)
+
+    def numpy_mean(x):
+        return np.mean(x.numpy())  # Works eagerly only.
+
+    x = np.arange(6, dtype=np.float32)
+    checks.check_traced(tensor_mean, (x,), 2.5, name="mean")
+    with pytest.raises(AssertionError, match=r"(?s)mean inside a tf.function .*raised .*no \.numpy\(\)"):
+        checks.check_traced(numpy_mean, (x,), 2.5, name="mean")
+    with pytest.raises(AssertionError, match="mean inside a tf.function: expected 3"):
+        checks.check_traced(tensor_mean, (x,), 3.0, name="mean")
+
+
 def test_check_range():
     checks.check_range([0.0, 0.5, 1.0], 0, 1)
     checks.check_range([5.0], low=0)

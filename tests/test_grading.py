@@ -715,9 +715,11 @@ def test_common_digest_sees_code_changes_not_caches(tmp_path):
 
 
 @pytest.mark.parametrize("graded", ["00_setup"], indirect=True)
-def test_formgrader_session_grades_by_hand_and_seals(graded, tmp_path):
+@pytest.mark.parametrize("ending", ["SIGINT", "SIGTERM"])  # Ctrl-C, kill
+def test_formgrader_session_grades_by_hand_and_seals(graded, ending, tmp_path):
     """`python -m grading formgrader` serves nbgrader's formgrader for the course; a written
-    answer graded through it is sealed when the session ends, so export accepts it."""
+    answer graded through it is sealed when the session ends, so export accepts it, and
+    JupyterLab ends with it."""
     import signal
     import socket
     import urllib.request
@@ -760,9 +762,11 @@ def test_formgrader_session_grades_by_hand_and_seals(graded, tmp_path):
         assert "formgrader" in page.lower()
         call(f"/formgrader/api/grade/{grade_id}", json.dumps({"manual_score": top}).encode())
     finally:
-        os.killpg(server.pid, signal.SIGINT)
+        os.killpg(server.pid, getattr(signal, ending))
         output = server.communicate(timeout=120)[0]
     assert server.returncode == 0, output[-2000:]
+    with pytest.raises(OSError):  # JupyterLab ended with the session
+        call("/formgrader")
     with Gradebook(course_folder.db_url(copy)) as gradebook:
         assert gradebook.find_grade_by_id(grade_id).manual_score == top
     assert course_folder.verify(copy) == [], "the session's grade was not sealed"

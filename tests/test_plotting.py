@@ -153,7 +153,7 @@ def test_live_training_updates_one_picture_in_place_and_ends_on_the_last_epoch(m
     fake = FakeDisplay(monkeypatch)
     callback = plotting.LiveTraining(improving_sampler(), rng.normal(size=(32, 2)),
                                      title="tiny", min_seconds=0)
-    monkeypatch.setattr(plotting.LiveTraining, "draw_share", 1.0)  # Draw whenever asked.
+    monkeypatch.setattr(plotting.LiveTraining, "_draw_due", lambda self: True)  # Whenever asked.
     tiny_model().fit(np.ones((64, 3)), np.ones((64, 1)), batch_size=16, epochs=3,
                      validation_split=0.25, verbose=0, callbacks=[callback])
     assert len(fake.shown) == 1, "one output, created once"
@@ -180,7 +180,7 @@ class FakeClock:
     """Stands in for `time` in common.plotting: training steps and frames take set times."""
 
     def __init__(self, monkeypatch, frame_seconds):
-        self.now, self.frame_seconds = 0.0, frame_seconds
+        self.now, self.frame_seconds, self.drawn_at = 0.0, frame_seconds, []
         monkeypatch.setattr(plotting, "time", self)
         monkeypatch.setattr(plotting.LiveTraining, "_figure", lambda view, status, done: self)
 
@@ -188,6 +188,7 @@ class FakeClock:
         return self.now
 
     def savefig(self, buffer, **kwargs):  # Drawing a frame.
+        self.drawn_at.append(self.now)
         self.now += self.frame_seconds
         buffer.write(b"png")
 
@@ -223,6 +224,8 @@ def test_live_training_drawing_stays_within_its_share(monkeypatch, seconds, fram
     share = clock.fit(view, seconds)
     frames = len(fake.shown) + len(fake.updates)
     assert frames >= least_frames, f"{frames} frames in a {seconds}-second fit"
+    gaps = np.diff(clock.drawn_at[:-1])  # Between frames drawn mid-training: no bursts.
+    assert np.all(gaps >= 0.2 / plotting.LiveTraining.draw_share), clock.drawn_at
     allowed = max(plotting.LiveTraining.draw_share, frame_seconds / seconds)
     # A misjudged first frame (0.5 s, guessed 0.2) may overshoot, never past the goal.
     assert share <= (0.05 if frame_seconds > 0.2 else allowed + 1e-9), (

@@ -190,9 +190,10 @@ class LiveTraining(keras.callbacks.Callback):
     `panels` picks the curves: one entry per panel, a metric name or a tuple of names drawn
     together (default: one panel per metric, at most four). It first draws after `min_seconds`
     and only while drawing, with the final frame's cost set aside, stays under 3.5% of the time
-    spent in `fit` so far (so a short fit shows just its final frame), then once more at the
-    end: nbconvert and feedback pages keep that final frame. `frames` keeps the grid of the untrained model, of every
-    `every_n_epochs`-th epoch and of the last one (for `save_gif`); `history`, the epoch logs.
+    spent in `fit` so far (so a short fit shows just its final frame), evenly spaced, then once
+    more at the end: nbconvert and feedback pages keep that final frame. `frames` keeps the
+    grid of the untrained model, of every `every_n_epochs`-th epoch and of the last one (for
+    `save_gif`); `history`, the epoch logs.
     One instance can serve several fits in a row (a loop over models): each fit redraws the
     same picture, within one budget for all of them. Outside a Jupyter kernel it draws
     nothing."""

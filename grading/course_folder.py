@@ -373,7 +373,9 @@ def formgrader(course: Path, port: int) -> None:
           "(Ctrl-C to end and seal)", flush=True)
     # JupyterLab runs in a process group of its own: Ctrl-C reaches only this process (JupyterLab
     # would ask for a "y" on stdin), which then stops JupyterLab and whatever it started.
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends and seals too
+    # Ctrl-C and `kill` both end and seal, even when whoever started us ignored SIGINT.
+    previous = {number: signal.signal(number, _interrupt)
+                for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         server = subprocess.Popen(formgrader_command(course, port, token), cwd=course,
                                   env=nbgrader_env(), stdin=subprocess.DEVNULL,
@@ -383,7 +385,8 @@ def formgrader(course: Path, port: int) -> None:
         except KeyboardInterrupt:
             _stop_group(server)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     seal(course)
 
 

@@ -55,7 +55,8 @@ def test_check_traced_accepts_tensor_code_and_names_numpy_in_a_graph():
 
     x = np.arange(6, dtype=np.float32)
     checks.check_traced(tensor_mean, (x,), 2.5, name="mean")
-    with pytest.raises(AssertionError, match=r"(?s)mean inside a tf.function .*raised .*no \.numpy\(\)"):
+    numpy_in_a_graph = r"(?s)mean inside a tf.function .*raised .*no \.numpy\(\)"
+    with pytest.raises(AssertionError, match=numpy_in_a_graph):
         checks.check_traced(numpy_mean, (x,), 2.5, name="mean")
     with pytest.raises(AssertionError, match="mean inside a tf.function: expected 3"):
         checks.check_traced(tensor_mean, (x,), 3.0, name="mean")

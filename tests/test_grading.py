@@ -740,7 +740,10 @@ def test_formgrader_session_grades_by_hand_and_seals(graded, ending, tmp_path):
     server = subprocess.Popen(
         [sys.executable, "-m", "grading", "formgrader", "--course", str(copy), "--port",
          str(port)], cwd=course.REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True)
+        text=True, start_new_session=True,
+        # Started with SIGINT ignored, as a pytest-xdist worker's earlier tests can leave it:
+        # Ctrl-C must still end the session.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         url = re.search(r"http://\S+", server.stdout.readline()).group(0)
         token = url.split("token=")[1]

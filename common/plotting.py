@@ -261,7 +261,7 @@ class LiveTraining(keras.callbacks.Callback):
 
     # --- Drawing
     # Seconds per picture: a first guess, then the last one measured in this kernel (a later
-    # view starts from it: frames cost more in a kernel holding a whole notebook's models).
+    # view starts from that measurement, not from the guess).
     _draw_cost = 0.2
 
     def _draw_due(self) -> bool:

@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
                                   f"{parallel.DEFAULT_STUDENT_TIMEOUT} s)")
         command.add_argument("--force", action="store_true",
                              help="re-grade students that were already autograded")
+        command.add_argument("--seed", type=int, default=None,
+                             help="seed of the hidden tests' probe inputs (default: a fresh one "
+                                  "per run, logged in COURSE/logs/ASSIGNMENT/; give a logged "
+                                  "seed to reproduce a run)")
         command.add_argument("--unsandboxed", action="store_true",
                              help="UNSAFE: run kernels without the sandbox, with your own "
                                   "powers. Only for code you trust (never a real class): a "
@@ -144,7 +148,8 @@ def _grade(args, course: Path) -> list:
         print("WARNING: grading WITHOUT the sandbox (--unsandboxed): every submission runs with "
               "your powers. Never do this for a real class.", file=sys.stderr)
     return parallel.autograde(course, args.assignment, args.jobs, args.timeout, args.memory_mb,
-                              args.force, args.student_timeout, sandboxed=not args.unsandboxed)
+                              args.force, args.student_timeout, sandboxed=not args.unsandboxed,
+                              seed=args.seed)
 
 
 if __name__ == "__main__":

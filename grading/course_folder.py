@@ -234,17 +234,6 @@ def release(assignment_ids: list[str], db: str | None = None) -> None:
         print(f"released exercises/{assignment}/ (commit it with solutions/{assignment}/)")
 
 
-def warm_references(course: Path, assignment: str) -> None:
-    """Compute the hidden tests' reference records once, before parallel graders need them."""
-    from grading import references, verdicts
-
-    folder = course / "solutions" / assignment
-    source = verdicts.hidden_tests_source(folder)
-    if source:
-        references.records(folder / notebook_name(assignment), source, course, assignment,
-                           list(verdicts.load_verdicts(source)))
-
-
 # ---------------------------------------------------------------------------------------------
 # Integrity: what only the instructor's own commands may change
 # ---------------------------------------------------------------------------------------------

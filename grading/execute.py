@@ -6,10 +6,13 @@
 - GradingExecute (nbgrader's Execute) survives a kernel that dies (os._exit, segfault, memory)
   or a cell that cannot be interrupted: it records the error in that cell, starts a new kernel,
   silently re-runs the earlier cells, and goes on, so the student's other tasks are still
-  graded. After the last cell it runs the hidden tests' probes in the same kernel (outputs
-  discarded), then, once the kernel is gone, decides each test cell's verdict here, outside the
-  student's interpreter (grading.verdicts): a test cell keeps its points only if it passed in
-  the notebook and its verdict passed. Outputs are capped in bytes, per cell and per notebook.
+  graded. After the last cell it runs the hidden tests' probes in the same kernel, one test at a
+  time (outputs discarded; each record is taken out of the kernel's reach before the next probe
+  starts), then, once the kernel is gone, decides each test cell's verdict outside the student's
+  interpreter, in a child process with its own limits (grading.verdicts): a test cell keeps its
+  points only if it passed in the notebook and its verdict passed. The probes' inputs are drawn
+  from one seed per class run (`probe_seed`). Outputs are capped in bytes, per cell and per
+  notebook.
 - GradingOverwriteCells restores deleted test cells more robustly than nbgrader 0.9.
 """
 
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -162,13 +167,16 @@ del _grading_sys, _grading_name
 """
 
 
-def _probe_program(source: str, out_dir: Path) -> str:
-    """Kernel code that runs the probes of `source` against the student's globals, with the
-    runtime in a namespace of its own (the student's names are not touched)."""
+def _probe_program(source: str, test_id: str, inputs: Path, out: Path) -> str:
+    """Kernel code that runs probe `test_id` of the probes' `source` against the student's
+    globals, with the runtime in a namespace of its own (the student's names are not touched)."""
     runtime = Path(probe_runtime.__file__).read_text()
     return (f"(lambda _g: (exec(compile({runtime!r}, '<grading>', 'exec'), _g), "
-            f"_g['run']({source!r}, globals(), {str(out_dir)!r})))"
-            "({'__name__': '__grading__'})\n")
+            f"_g['run_one']({source!r}, globals(), {test_id!r}, {str(inputs)!r}, "
+            f"{str(out)!r})))({{'__name__': '__grading__'}})\n")
+
+
+_PROCESS_SEED: list[int] = []  # plain `nbgrader autograde`: one seed per process, drawn once
 
 
 class GradingExecute(Execute):
@@ -189,6 +197,9 @@ class GradingExecute(Execute):
     cell_output_bytes = Integer(256 * 1024, help="Output bytes kept per cell.").tag(config=True)
     notebook_output_bytes = Integer(2 * 2**20, help="Output bytes kept per notebook.").tag(
         config=True)
+    probe_seed = Integer(-1, help="Seed of the hidden tests' probe inputs for this class run "
+                                  "(-1: draw one; `python -m grading` draws one per run and "
+                                  "logs it).").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", GradingKernelManager)
@@ -232,19 +243,21 @@ class GradingExecute(Execute):
             "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m: this cell ran longer than the "
                           f"{self.timeout} s per-cell limit and was interrupted"]}
         hidden = self._hidden_tests(resources or {})
+        records = Path(tempfile.mkdtemp(prefix="grading-records-"))  # the grader's alone
         try:
-            self._execute_notebook(nb, resources, hidden)
-            records = (verdicts.load_records(self._workdir / "probes", hidden["verdicts"])
-                       if hidden else {})
+            try:
+                self._execute_notebook(nb, resources, hidden, records)
+            finally:
+                for workdir in self._workdirs:
+                    shutil.rmtree(workdir, ignore_errors=True)
+            if hidden:
+                self._apply_verdicts(hidden, records, resources or {})
         finally:
-            for workdir in self._workdirs:
-                shutil.rmtree(workdir, ignore_errors=True)
-        if hidden:
-            self._apply_verdicts(hidden, records, resources or {})
+            shutil.rmtree(records, ignore_errors=True)
         self._limit_outputs()
         return self.nb, self.resources
 
-    def _execute_notebook(self, nb, resources, hidden) -> None:
+    def _execute_notebook(self, nb, resources, hidden, records: Path) -> None:
         """nbconvert's ExecutePreprocessor.preprocess, plus the probes before the kernel ends."""
         from nbclient import NotebookClient
 
@@ -257,57 +270,95 @@ class GradingExecute(Execute):
             for index, cell in enumerate(self.nb.cells):
                 self.preprocess_cell(cell, resources, index)
             if hidden and not self._abandoned:
-                self._run_probes(hidden["source"])
+                self._run_probes(hidden, records)
         self.set_widgets_metadata()
 
-    def _run_probes(self, source: str) -> None:
-        """Run the probes in the student's kernel; nothing it prints is kept."""
-        try:
-            msg_id = self.kc.execute(_probe_program(source, self._workdir / "probes"),
-                                     silent=True, store_history=False, allow_stdin=False)
-            self.wait_for_reply(msg_id)
-        except Exception as error:  # a hung or dead kernel: the missing records fail
-            self.log.warning("The hidden-test probes did not finish: %s", error)
+    def _run_probes(self, hidden: dict, records: Path) -> None:
+        """Run the probes in the student's kernel, one test at a time in notebook order, each
+        given only its own data; nothing it prints is kept. Each record is copied out of the
+        kernel's reach before the next probe starts, so no later probe can change it."""
+        folder = self._workdir / "probes"
+        for test_id in hidden["order"]:
+            inputs, out = folder / f"{test_id}.inputs.npz", folder / f"{test_id}.npz"
+            shutil.copyfile(hidden["references"] / "kernel" / f"{test_id}.npz", inputs)
+            try:
+                msg_id = self.kc.execute(
+                    _probe_program(hidden["hidden"].probes_source, test_id, inputs, out),
+                    silent=True, store_history=False, allow_stdin=False)
+                self.wait_for_reply(msg_id)
+            except Exception as error:  # a hung or dead kernel: the missing records fail
+                self.log.warning("The hidden-test probes stopped at %s: %s", test_id, error)
+                return
+            data = verdicts.read_record_bytes(out)
+            if data is not None:
+                (records / f"{test_id}.npz").write_bytes(data)
+            for path in (inputs, out):
+                path.unlink(missing_ok=True)
 
     # --- hidden tests -------------------------------------------------------------------------
 
+    def seed(self, log_folder: Path | None = None) -> int:
+        """This class run's probe seed: probe_seed, else one drawn once in this process (and
+        logged, so the run can be reproduced)."""
+        if self.probe_seed >= 0:
+            return self.probe_seed
+        if not _PROCESS_SEED:
+            _PROCESS_SEED.append(secrets.randbelow(2**31))
+            self.log.warning("Hidden-test probe inputs drawn from seed %d (reproduce with "
+                             "--GradingExecute.probe_seed=%d)", _PROCESS_SEED[0],
+                             _PROCESS_SEED[0])
+            if log_folder is not None:
+                log_folder.mkdir(parents=True, exist_ok=True)
+                with open(log_folder / "probe-seeds.log", "a") as log:
+                    log.write(f"{_PROCESS_SEED[0]}\n")
+        return _PROCESS_SEED[0]
+
     def _hidden_tests(self, resources: dict) -> dict | None:
-        """Source, verdicts and reference records of this notebook's hidden tests, or None."""
+        """This notebook's hidden tests, the references of this class run's seed, and the
+        order of its test cells, or None."""
         info = resources.get("nbgrader", {})
         assignment, notebook = info.get("assignment"), info.get("notebook")
         if not assignment:
             return None
         coursedir = CourseDirectory(config=self.config)
         folder = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-        source = verdicts.hidden_tests_source(folder)
-        if not source:
+        hidden = verdicts.load_hidden(folder)
+        if hidden is None:
             return None
         from grading import references
 
-        decide = verdicts.load_verdicts(source)
-        solution = folder / f"{notebook}.ipynb"
-        return {"source": source, "verdicts": decide, "references": references.records(
-            solution, source, Path(coursedir.root), assignment, list(decide))}
+        root = Path(coursedir.root)
+        seed = self.seed(root / "logs" / assignment)
+        cache = references.records(folder / f"{notebook}.ipynb", hidden, root, assignment, seed)
+        cells = verdicts.notebook_test_ids(folder / f"{notebook}.ipynb")
+        order = [t for t in cells if t in hidden.verdicts]
+        order += [t for t in hidden.test_ids if t not in order]
+        return {"hidden": hidden, "references": cache, "order": order, "seed": seed}
 
-    def _apply_verdicts(self, hidden: dict, records: dict, resources: dict) -> None:
+    def _apply_verdicts(self, hidden: dict, records: Path, resources: dict) -> None:
         """Fail every test cell whose verdict failed (its message becomes the cell's error)
         and write what was decided to logs/<assignment>/<student>.verdicts.json."""
+        decided = verdicts.decide_in_child(hidden["hidden"].folder,
+                                           hidden["references"] / "inputs.npz",
+                                           hidden["references"], records)
+        if isinstance(decided, str):  # a record that broke the limits: this student's loss
+            message = (f"hidden tests: the grader could not decide them from what your kernel "
+                       f"recorded: {decided}")
+            decided = {t: [message, message] for t in hidden["hidden"].test_ids}
         summary = {}
         for cell in self.nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader", {})
             test_id = meta.get("grade_id")
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
                 continue
-            if test_id not in hidden["verdicts"]:
+            if test_id not in decided:
                 continue
-            message = verdicts.decide(hidden["verdicts"][test_id], records.get(test_id),
-                                      hidden["references"][test_id])
+            message, for_student = decided[test_id]
             passed_in_notebook = not _error_names(cell)
             summary[test_id] = {"notebook": "passed" if passed_in_notebook else "failed",
                                 "verdict": message or "passed"}
             if message:  # first: nbgrader scores a code cell by its first error or result
-                cell.outputs.insert(0, _error_output("AssertionError", verdicts.for_student(
-                    message, records.get(test_id), hidden["references"][test_id])))
+                cell.outputs.insert(0, _error_output("AssertionError", for_student))
         info = resources.get("nbgrader", {})
         if info.get("student"):
             coursedir = CourseDirectory(config=self.config)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from grading import collect, course_folder, sandbox
+from grading import collect, course_folder, preflight, sandbox
 
 DEFAULT_STUDENT_TIMEOUT = 900  # seconds for one student's whole autograde, a last resort
 
@@ -174,10 +175,13 @@ class _Worker:
 def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None = None,
               memory_mb: int | None = None, force: bool = False,
               student_timeout: float = DEFAULT_STUDENT_TIMEOUT,
-              fork: bool = hasattr(os, "fork"), sandboxed: bool = True) -> list[StudentRun]:
+              fork: bool = hasattr(os, "fork"), sandboxed: bool = True,
+              seed: int | None = None) -> list[StudentRun]:
     """nbgrader autograde for every collected student: each in its own process (forked from a
     warm worker when the OS allows), `jobs` at a time, each stopped after `student_timeout`,
-    every kernel sandboxed unless `sandboxed` is False (trusted code only)."""
+    every kernel sandboxed unless `sandboxed` is False (trusted code only). The hidden tests'
+    probe inputs are drawn from `seed` (default: a fresh one, logged); the solution is graded
+    first with the same settings, and nothing is graded unless it scores full marks."""
     course = course.expanduser().resolve()
     if sandboxed and sandbox.unavailable_reason():
         raise SystemExit("cannot grade: " + sandbox.unavailable_reason())
@@ -189,17 +193,24 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
                 if force or not (course / "autograded" / e["student"] / assignment / name).exists()]
     cores = os.cpu_count() or 1
     jobs = max(1, min(jobs, len(students) or 1))
-    options = [f"--GradingExecute.kernel_threads={max(1, cores // jobs) if jobs > 1 else 0}"]
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    settings = {"GradingExecute.probe_seed": seed}
     if timeout is not None:
-        options.append(f"--Execute.timeout={timeout}")
+        settings["Execute.timeout"] = timeout
     if memory_mb is not None:
-        options.append(f"--GradingExecute.memory_limit_mb={memory_mb}")
+        settings["GradingExecute.memory_limit_mb"] = memory_mb
     if not sandboxed:
-        options.append("--GradingExecute.sandboxed=False")
-    course_folder.record_differences(course, f"before autograding {assignment}")
-    course_folder.warm_references(course, assignment)
+        settings["GradingExecute.sandboxed"] = False
     logs = course / "logs" / assignment
     logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / "probe-seeds.log", "a") as log:
+        log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} seed {seed}\n")
+    print(f"hidden tests: probe inputs drawn from seed {seed} (--seed {seed} reproduces them)",
+          flush=True)
+    course_folder.record_differences(course, f"before autograding {assignment}")
+    preflight.check_solution(course, assignment, settings, course_folder.nbgrader_env())
+    settings["GradingExecute.kernel_threads"] = max(1, cores // jobs) if jobs > 1 else 0
+    options = [f"--{name}={value}" for name, value in settings.items()]
     pending = list(reversed(students))
     runs: list[StudentRun] = []
     lock = threading.Lock()
@@ -240,6 +251,7 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
     wall = time.monotonic() - start
     runs.sort(key=lambda r: r.student)
     timing = {"assignment": assignment, "jobs": jobs, "students": len(students),
+              "probe_seed": seed,
               "fork": fork, "wall_seconds": round(wall, 2),
               "seconds_per_submission": round(wall / max(1, len(students)), 2),
               "grader_cpu_seconds_per_submission": round(

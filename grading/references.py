@@ -1,11 +1,18 @@
-"""Reference records: the hidden tests' probes run against the solution notebook's definitions.
+"""Reference records: the hidden tests' probes run against the solution notebook's definitions,
+on the inputs drawn for one class run.
 
 The definitions are what a test cell may rely on: the notebook's first code cell (imports and
-setup) and its solution cells, run in notebook order in `test` mode without training. The
-records are computed once per solution and hidden-tests version, in a subprocess (trusted code
-only: the instructor's solution), and cached in the course folder.
+setup) and its solution cells, run in notebook order in `test` mode without training. For a
+seed, `compute` draws every probe's inputs (hidden_tests/verdicts.py), runs the probes against
+the solution while recording what they lend of earlier tasks, and writes
+- <test id>.npz: the solution's records, which verdicts compare with;
+- inputs.npz: every probe's inputs, which verdicts recompute their expected values from;
+- kernel/<test id>.npz: what a student's kernel receives for that probe, its inputs and the
+  solution's outputs it may look up ({"inputs", "tables"}; see grading.probe_runtime).
+They are computed once per solution, hidden tests and seed, in a subprocess (trusted code only:
+the instructor's solution), and cached in the course folder.
 
-    python -m grading.references SOLUTION_NOTEBOOK OUT_FOLDER
+    python -m grading.references SOLUTION_NOTEBOOK SEED OUT_FOLDER
 """
 
 from __future__ import annotations
@@ -15,10 +22,13 @@ import fcntl
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from grading import probe_runtime, verdicts
 
@@ -61,47 +71,57 @@ def definitions(path: Path, mode: str = "test",
     return run_definitions(definition_code(path, also), mode)
 
 
-def compute(solution: Path, out: Path) -> None:
-    """Write out/<test id>.npz for every probe of the solution's hidden tests."""
-    source = verdicts.hidden_tests_source(solution.parent)
+def compute(solution: Path, seed: int, out: Path) -> None:
+    """Write the reference records, inputs and kernel data of one seed into `out`."""
+    hidden = verdicts.load_hidden(solution.parent)
     namespace = definitions(solution)
-    out.mkdir(parents=True, exist_ok=True)
+    inputs = hidden.probe_inputs(seed)
+    (out / "kernel").mkdir(parents=True, exist_ok=True)
     with contextlib.redirect_stdout(io.StringIO()):
-        for test_id, function in probe_runtime.probes(source).items():
-            record = probe_runtime.probe_record(function, probe_runtime.Answers(namespace))
-            probe_runtime.save(str(out / f"{test_id}.npz"), *record)
+        records, tables = probe_runtime.run_all(hidden.probes_source, namespace, inputs)
+    for test_id, record in records.items():
+        probe_runtime.save(str(out / f"{test_id}.npz"), *record)
+        np.savez(out / "kernel" / f"{test_id}.npz", **probe_runtime.encode(
+            {"inputs": inputs.get(test_id), "tables": tables[test_id]}))
+    np.savez(out / "inputs.npz", **probe_runtime.encode(inputs))
 
 
-def cache_folder(course: Path, assignment: str, solution: Path, source: str) -> Path:
-    """Where a course keeps the records of one version of the solution and hidden tests."""
+def cache_folder(course: Path, assignment: str, solution: Path, hidden: verdicts.Hidden,
+                 seed: int) -> Path:
+    """Where a course keeps the references of one solution, hidden tests and seed."""
     digest = hashlib.sha256()
-    for part in (solution.read_bytes(), source.encode(),
+    for part in (solution.read_bytes(), *hidden.digest_parts(),
                  Path(probe_runtime.__file__).read_bytes()):
         digest.update(hashlib.sha256(part).digest())
-    return course / ".grading" / "references" / assignment / digest.hexdigest()[:20]
+    return (course / ".grading" / "references" / assignment
+            / f"{digest.hexdigest()[:20]}-seed{int(seed)}")
 
 
-def records(solution: Path, source: str, course: Path, assignment: str,
-            test_ids: list[str]) -> dict:
-    """{test id: reference record}, computed into the course's cache on first use (one process
-    at a time; parallel graders wait for the first)."""
-    cache = cache_folder(course, assignment, solution, source)
-    cache.mkdir(parents=True, exist_ok=True)
+def records(solution: Path, hidden: verdicts.Hidden, course: Path, assignment: str,
+            seed: int) -> Path:
+    """The folder of the references of `seed` (see the module docstring), computed into the
+    course's cache on first use (one process at a time; parallel graders wait for the first)."""
+    cache = cache_folder(course, assignment, solution, hidden, seed)
+    cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache.parent / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not all((cache / f"{t}.npz").exists() for t in test_ids):
+        if not (cache / "inputs.npz").exists():
+            partial = cache.with_name(cache.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
             env = dict(os.environ, **REFERENCE_ENV)
             result = subprocess.run([sys.executable, "-m", "grading.references", str(solution),
-                                     str(cache)], capture_output=True, text=True, env=env)
+                                     str(int(seed)), str(partial)], capture_output=True,
+                                    text=True, env=env)
             if result.returncode != 0:
                 raise RuntimeError(f"computing the hidden tests' reference records from "
                                    f"{solution} failed:\n{result.stderr[-3000:]}")
-    found = verdicts.load_records(cache, test_ids, reference=True)
-    missing = [t for t, record in found.items() if record is None]
+            partial.rename(cache)
+    missing = [t for t in hidden.test_ids if verdicts.load_record(
+        cache / f"{t}.npz", t, reference=True) is None]
     if missing:
         raise RuntimeError(f"no reference record for {missing} in {cache}")
-    return found
+    return cache
 
 
 if __name__ == "__main__":
-    compute(Path(sys.argv[1]), Path(sys.argv[2]))
+    compute(Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]))

@@ -42,13 +42,20 @@ class SandboxUnavailable(RuntimeError):
     """No bubblewrap sandbox can be made on this machine."""
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
 def pack_folders() -> list[Path]:
-    """The pack's `common/` package and bundled `data/`, which notebooks need."""
-    spec = importlib.util.find_spec("common")
-    if spec is None or not spec.submodule_search_locations:
-        raise SandboxUnavailable("the course package `common` is not installed: "
-                                 "pip install -e .")
-    common = Path(list(spec.submodule_search_locations)[0]).resolve()
+    """The pack's `common/` package and bundled `data/`, which notebooks need: this grader's
+    own repository's (whatever an editable install elsewhere points to), else the installed."""
+    if (REPO / "common" / "__init__.py").is_file():
+        common = REPO / "common"
+    else:
+        spec = importlib.util.find_spec("common")
+        if spec is None or not spec.submodule_search_locations:
+            raise SandboxUnavailable("the course package `common` is not installed: "
+                                     "pip install -e .")
+        common = Path(list(spec.submodule_search_locations)[0]).resolve()
     data = Path(os.environ.get("COURSE_DATA_DIR", common.parent / "data")).resolve()
     return [common, data]
 
@@ -95,6 +102,8 @@ def command(workdir: Path, inner: list[str], env: dict[str, str]) -> list[str]:
 def base_env(workdir: Path) -> dict[str, str]:
     """The environment inside the sandbox, before the grading variables."""
     return {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            # first on sys.path: the kernel imports exactly the `common/` mounted here
+            "PYTHONPATH": str(pack_folders()[0].parent),
             "HOME": str(workdir / "home"), "TMPDIR": "/tmp", "LANG": "C.UTF-8",
             "PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": str(workdir / "home" / ".matplotlib")}
 

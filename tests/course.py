@@ -86,14 +86,15 @@ def solution_namespace(assignment: str) -> dict:
 # ---- the task checks as the grader runs them, in-process (mutant and grading tests) ----------
 
 _namespaces: dict[str, list] = {}  # compiled definitions
-_references: dict[str, dict] = {}
+_references: dict[tuple[str, int], tuple] = {}
+TEST_SEED = 20261206  # the probe seed of in-process verdicts (a class run draws its own)
 
 
-def hidden_source(assignment: str) -> str:
-    """The text of solutions/<assignment>/hidden_tests.py (probes and verdicts)."""
+def hidden(assignment: str):
+    """The assignment's hidden tests (solutions/<assignment>/hidden_tests/)."""
     from grading import verdicts
 
-    return verdicts.hidden_tests_source(SOLUTIONS / assignment)
+    return verdicts.load_hidden(SOLUTIONS / assignment)
 
 
 def test_cell_source(assignment: str, grade_id: str) -> str:
@@ -133,31 +134,47 @@ def run_visible(assignment: str, grade_id: str, replacement: str | None) -> str:
     return printed.getvalue()
 
 
-def reference_records(assignment: str) -> dict:
-    """The solution's probe records: what every verdict compares with."""
+def reference(assignment: str, seed: int = TEST_SEED) -> tuple[dict, dict, dict]:
+    """(inputs, records, tables) of the solution's probes for `seed`: what every verdict
+    compares with, and what the probes lend of earlier tasks."""
     import contextlib
     import io
 
     from grading import verdicts
 
-    if assignment not in _references:
+    if (assignment, seed) not in _references:
+        inputs = hidden(assignment).probe_inputs(seed)
         with contextlib.redirect_stdout(io.StringIO()):
-            _references[assignment] = verdicts.in_process(
-                hidden_source(assignment), namespace_with(assignment, None), reference=True)
-    return _references[assignment]
+            records, tables = verdicts.in_process(hidden(assignment),
+                                                  namespace_with(assignment, None), inputs)
+        _references[assignment, seed] = inputs, records, tables
+    return _references[assignment, seed]
 
 
-def verdict_message(assignment: str, grade_id: str, replacement: str | None) -> str:
-    """The hidden test's verdict as the grader decides it ('' when it passes), probing in
-    this process."""
+def probe_record(assignment: str, grade_id: str, replacement: str | None,
+                 seed: int = TEST_SEED):
+    """The record of the hidden test's probe run against the solution's definitions with
+    `replacement` on top, in this process, as a student's kernel would make it."""
     import contextlib
     import io
 
     from grading import verdicts
 
+    inputs, _, tables = reference(assignment, seed)
     namespace = namespace_with(assignment, replacement)
     with contextlib.redirect_stdout(io.StringIO()):
-        got = verdicts.in_process(hidden_source(assignment), namespace, only=grade_id)
-    got = got[grade_id]
-    verdict = verdicts.load_verdicts(hidden_source(assignment))[grade_id]
-    return verdicts.decide(verdict, got, reference_records(assignment)[grade_id])
+        got, _ = verdicts.in_process(hidden(assignment), namespace, inputs, tables,
+                                     only=grade_id)
+    return got[grade_id]
+
+
+def verdict_message(assignment: str, grade_id: str, replacement: str | None,
+                    seed: int = TEST_SEED) -> str:
+    """The hidden test's verdict as the grader decides it ('' when it passes), probing in
+    this process."""
+    from grading import verdicts
+
+    inputs, records, _ = reference(assignment, seed)
+    got = probe_record(assignment, grade_id, replacement, seed)
+    return verdicts.decide(hidden(assignment).verdicts[grade_id], got, records[grade_id],
+                           inputs.get(grade_id))

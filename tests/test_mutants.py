@@ -9,7 +9,7 @@ For each assignment, tests/mutants/<assignment>.py defines
 The harness runs, in-process and without training, the solution notebook's first code cell
 (imports and setup) and its solution cells, then, with one mutant or variant swapped in, the
 task's test cell (the visible checks students run) and the task's hidden test (its probe, then
-its verdict against the solution's record, as the grader does; solutions/<a>/hidden_tests.py).
+its verdict against the solution's record, as the grader does; solutions/<a>/hidden_tests/).
 Every mutant fails the verdict; every mutant not in HIDDEN_ONLY also fails the visible checks.
 One mistake costs one task: with a CASCADES entry (a wrong answer to an earlier task) swapped in,
 the later task's visible checks and verdict still pass, and the visible checks name the earlier
@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import course
-from grading import probe_runtime, verdicts
+from grading import probe_runtime
 
 MUTANT_DIR = course.REPO / "tests" / "mutants"
 
@@ -58,10 +58,11 @@ def test_every_test_cell_has_mutants_and_a_hidden_test(assignment):
     assert not missing, f"{assignment}: no mutants for {missing} in tests/mutants/{assignment}.py"
     unknown = sorted(set(mutants) - ids)
     assert not unknown, f"{assignment}: mutants name unknown test cells {unknown}"
-    source = course.hidden_source(assignment)
-    assert source, f"{assignment}: no solutions/{assignment}/hidden_tests.py"
-    assert set(probe_runtime.probes(source)) == ids, f"{assignment}: probes != test cells"
-    assert set(verdicts.load_verdicts(source)) == ids, f"{assignment}: verdicts != test cells"
+    hidden = course.hidden(assignment)
+    assert hidden, f"{assignment}: no solutions/{assignment}/hidden_tests/verdicts.py"
+    assert set(probe_runtime.probes(hidden.probes_source)) == ids, (
+        f"{assignment}: probes != test cells")
+    assert set(hidden.verdicts) == ids, f"{assignment}: verdicts != test cells"
     unknown = sorted(set(cascades) - ids)
     assert not unknown, f"{assignment}: CASCADES name unknown test cells {unknown}"
     stray = {g: set(d) - set(mutants.get(g, {})) for g, d in hidden_only.items()}

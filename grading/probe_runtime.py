@@ -24,7 +24,6 @@ import contextlib
 import functools
 import inspect
 import json
-import os
 import sys
 
 import numpy as np
@@ -215,7 +214,10 @@ class _Lookup:
 
     def _find(self, args, kwargs):
         keys: dict = {}  # fingerprints, once per recorded signature
-        for index, call in sorted(enumerate(self.calls), key=lambda c: c[0] in self.used):
+        # unused calls first, and among equals those that lend a gradient
+        order = sorted(enumerate(self.calls),
+                       key=lambda c: (c[0] in self.used, not c[1]["jacobians"]))
+        for index, call in order:
             recorded = call["key"]
             bound = _arguments(call["parameters"], recorded, args, kwargs)
             if bound is None:

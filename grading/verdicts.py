@@ -256,10 +256,11 @@ def in_process(hidden: Hidden, namespace: dict, inputs: dict, tables: dict | Non
 
 
 def decide_student(folder: Path, inputs_file: Path, references: Path, records: Path) -> dict:
-    """{test id: [message, message for the student]} for one student: `records` holds the
+    """{test id: [message, message for the student]} for one student, by the hidden tests in
+    `folder` (solutions/<assignment>/hidden_tests): `records` holds the
     bytes the kernel wrote (<test id>.npz, copied out of its reach), `references` the
     solution's records and `inputs_file` the class run's probe inputs."""
-    hidden = load_hidden(folder)
+    hidden = Hidden(folder)
     inputs = probe_runtime.load(str(inputs_file))
     decided = {}
     for test_id, verdict in hidden.verdicts.items():

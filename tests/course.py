@@ -97,6 +97,12 @@ def hidden(assignment: str):
     return verdicts.load_hidden(SOLUTIONS / assignment)
 
 
+def hidden_source(assignment: str) -> str:
+    """The text of the assignment's hidden tests, both sides (probes.py and verdicts.py)."""
+    folder = SOLUTIONS / assignment / "hidden_tests"
+    return "\n".join((folder / name).read_text() for name in ("probes.py", "verdicts.py"))
+
+
 def test_cell_source(assignment: str, grade_id: str) -> str:
     (cell,) = [c for c in graded_test_cells(read(solution_notebook(assignment)))
                if c.metadata.nbgrader.grade_id == grade_id]

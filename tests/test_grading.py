@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading")
 import hostile  # noqa: E402
 
 from grading import (  # noqa: E402
-    collect, course_folder, execute, probe_runtime, report, sandbox, verdicts)
+    collect, course_folder, execute, report, sandbox, verdicts)
 
 TIMEOUT = 30  # per-cell seconds while grading the fixtures (legit cells need a few)
 ASSIGNMENTS = course.class_graded_assignments()
@@ -679,21 +679,6 @@ def test_what_a_student_reads_of_a_failed_verdict():
                "expected. Hint: name the trackers d_loss and g_loss.")
     shown = verdicts.for_student(message, got, ref)
     assert "verdict_t" not in shown and shown.count("d_loss") == 2 and "g_loss" in shown, shown
-
-
-def test_probes_can_lend_the_student_an_earlier_reference_function():
-    """answers.using: the student's later code sees the reference function by its global
-    name inside the block; the student's own (or its absence) is restored after, even when
-    the block raises."""
-    namespace = {"loss": lambda: "student's"}
-    exec("def later():\n    return loss()", namespace)
-    answers = probe_runtime.Answers(namespace)
-    with answers.using(loss=lambda: "reference", helper=len):
-        assert answers["later"]() == "reference" and "helper" in answers
-    assert answers["later"]() == "student's" and "helper" not in answers
-    with pytest.raises(KeyError), answers.using(loss=lambda: "reference"):
-        raise KeyError("the probe failed")
-    assert answers["later"]() == "student's"
 
 
 def test_common_digest_sees_code_changes_not_caches(tmp_path):

@@ -1,23 +1,40 @@
-"""Hidden tests of 05_beyond_vae. Probes run in the student's sandboxed kernel after the notebook
-and record outputs; verdicts run in the grader and decide them (see grading/verdicts.py). Each
-verdict redoes the visible checks of its cell on probe data and adds stricter ones; expected values
-are computed here in float64 NumPy from inputs the verdict draws itself, never from data the
-kernel sent back.
+"""Verdicts of 05_beyond_vae's hidden tests: the grader side (see grading/verdicts.py).
 
-One mistake costs one task: the probe of Task 2 (bayes_posterior, which may call Task 1's
-log_marginal) and those of Tasks 5 and 6 (read_attention and write_attention, built on Task 4's
-gaussian_filterbank) run with the private reference versions below in place of the student's
-(answers.using), so a wrong earlier task fails only its own verdict."""
+`probe_inputs` draws each class run's inputs from its seed: the visible checks' inputs and other
+fixed cases with known answers, plus cases drawn from the seed, so that answers recorded for one
+class run fail another's. Each verdict redoes the visible checks of its cell on the probe's
+records and adds stricter ones; expected values are computed here in float64 NumPy from those
+inputs (the exact formulas below never reach the kernel), or, for the filterbank's gradient,
+taken from the solution's record on the same inputs.
 
-from functools import partial
+One mistake costs one task: Task 2's inputs are drawn apart from Task 1's (other fixed numbers,
+another random stream), and those of Tasks 5 and 6 apart from Task 4's, because the probes of the
+later tasks lend the solution's log_marginal and gaussian_filterbank for the calls made on their
+own inputs (see probes.py)."""
 
 import numpy as np
 
 from common import checks
 
+from .probes import FB_GRADIENT
+
 
 def _f32(value):
     return np.asarray(value, np.float32)
+
+
+def probe_inputs(seed):
+    def rng(k):
+        return np.random.default_rng([seed, k])
+
+    return {
+        "test_log_marginal": _marginal_inputs(rng(1)),
+        "test_bayes_posterior": _posterior_inputs(rng(2)),
+        "test_roc_auc": _auc_inputs(rng(3)),
+        "test_gaussian_filterbank": _filterbank_inputs(rng(4)),
+        "test_read_attention": _read_inputs(rng(5)),
+        "test_write_attention": _write_inputs(rng(6)),
+    }
 
 
 # ------------------------------------------------------------------ exact formulas (float64)
@@ -40,284 +57,11 @@ def _auc(scores_in, scores_out):
     return float(np.mean((a > b) + 0.5 * (a == b)))
 
 
-# ---------------------------------------------- reference versions of earlier tasks (in kernel)
-
-
-def _reference_log_marginal(log_px_given_y, log_prior):
-    """Task 1's answer."""
-    return _log_marginal(log_px_given_y, log_prior)
-
-
-# ----------------------------------------------------------------------- Task 1: log_marginal
-
-STABLE_INPUTS = ([[-1000.0, -1000.0 - np.log(3.0)], [-1900.0, -2300.0]], np.log([0.5, 0.5]))
-LM_SMALL = "log_marginal(log [[0.2, 0.6], [0.5, 0.5]], log [0.5, 0.5])"
-LM_PRIOR = "log_marginal(log [[0.2, 0.6]], log [0.9, 0.1])"
-LM_STABLE = "log_marginal of log-likelihoods near -1000 and -1900"
-LM_RANDOM = "log_marginal of 40 x 10 random log-likelihoods around -800, non-uniform prior"
-LM_ONE_CLASS = "log_marginal with one class (prior 1)"
-LM_HUGE = "log_marginal of log-likelihoods near +1000 (densities above 1)"
-
-
-def _marginal_inputs():
-    rng = np.random.default_rng(5)
-    prior = rng.dirichlet(np.ones(10))
-    return {
-        LM_SMALL: (np.log([[0.2, 0.6], [0.5, 0.5]]), np.log([0.5, 0.5])),
-        LM_PRIOR: (np.log([[0.2, 0.6]]), np.log([0.9, 0.1])),
-        LM_STABLE: STABLE_INPUTS,
-        LM_RANDOM: (-800.0 + 200.0 * rng.normal(size=(40, 10)), np.log(prior)),
-        LM_ONE_CLASS: (np.array([[-3.0], [-1200.0]]), np.array([0.0])),
-        LM_HUGE: (np.array([[1000.0, 999.0], [800.0, 1000.0]]), np.log([0.3, 0.7])),
-    }
-
-
-def probe_test_log_marginal(answers):
-    log_marginal = answers["log_marginal"]
-    return {name: partial(log_marginal, *args) for name, args in _marginal_inputs().items()}
-
-
-def verdict_test_log_marginal(got, ref):
-    inputs = _marginal_inputs()
-    checks.check_shape(got[LM_SMALL], (2,), name=LM_SMALL,
-                       hint="one log p(x) per image: reduce over the classes (axis 1).")
-    stable = ("log-sum-exp per row: subtract each ROW's own maximum of log p(x|y) + log p(y) "
-              "before exp and add it back (or scipy.special.logsumexp(..., axis=1)); "
-              "exp(-1000) is 0 and exp(1000) is inf in floating point.")
-    checks.check_cases(got, [
-        (LM_SMALL, np.log([0.4, 0.5]), 0.0, 1e-6,
-         "p(x) = sum_y p(x|y) p(y): add log_prior to every row, then log-sum-exp over classes."),
-        (LM_PRIOR, np.log([0.24]), 0.0, 1e-6,
-         "the prior weighs the classes: log(0.2·0.9 + 0.6·0.1) = log 0.24; a log-mean-exp "
-         "ignores the prior."),
-        (LM_STABLE, _log_marginal(*inputs[LM_STABLE]), 0.0, 1e-6, stable),
-        (LM_RANDOM, _log_marginal(*inputs[LM_RANDOM]), 0.0, 1e-6,
-         "log p(x) = log sum_y exp(log p(x|y) + log p(y)), the prior included, " + stable),
-        (LM_ONE_CLASS, [-3.0, -1200.0], 0.0, 1e-6,
-         "with one class of prior 1, log p(x) is log p(x|y) itself."),
-        (LM_HUGE, _log_marginal(*inputs[LM_HUGE]), 0.0, 1e-6, stable),
-    ])
-
-
-# -------------------------------------------------------------------- Task 2: bayes_posterior
-
-BP_SMALL = "bayes_posterior(log [[0.2, 0.6], [0.5, 0.5]], log [0.5, 0.5])"
-BP_PRIOR = "bayes_posterior(log [[0.2, 0.6]], log [0.9, 0.1])"
-BP_STABLE = "bayes_posterior of log-likelihoods near -1000 and -1900"
-BP_RANDOM = "bayes_posterior of 50 x 10 random log-likelihoods around -700, uniform prior"
-BP_RANDOM_PRIOR = "bayes_posterior of 40 x 10 random log-likelihoods around -800, non-uniform prior"
-BP_HUGE = "bayes_posterior of log-likelihoods near +1000 (densities above 1)"
-
-
-def _posterior_inputs():
-    rng = np.random.default_rng(0)
-    uniform = (-700.0 + 300.0 * rng.normal(size=(50, 10)), np.log(np.full(10, 0.1)))
-    marginal = _marginal_inputs()
-    return {
-        BP_SMALL: marginal[LM_SMALL],
-        BP_PRIOR: marginal[LM_PRIOR],
-        BP_STABLE: STABLE_INPUTS,
-        BP_RANDOM: uniform,
-        BP_RANDOM_PRIOR: (-800.0 + 5.0 * np.random.default_rng(6).normal(size=(40, 10)),
-                          marginal[LM_RANDOM][1]),
-        BP_HUGE: marginal[LM_HUGE],
-    }
-
-
-def probe_test_bayes_posterior(answers):
-    bayes_posterior = answers["bayes_posterior"]
-
-    def entry(args):
-        def compute():
-            with answers.using(log_marginal=_reference_log_marginal):
-                return bayes_posterior(*args)
-        return compute
-
-    return {name: entry(args) for name, args in _posterior_inputs().items()}
-
-
-def verdict_test_bayes_posterior(got, ref):
-    inputs = _posterior_inputs()
-    checks.check_shape(got[BP_SMALL], (2, 2), name=BP_SMALL,
-                       hint="one probability per image and class: shape (N, C).")
-    stable = ("exp(-1000) is 0, so exp(.) / sum(exp(.)) gives 0/0 = nan: subtract each ROW's "
-              "maximum first (log-sum-exp), or use a softmax over axis 1.")
-    checks.check_cases(got, [
-        (BP_SMALL, [[0.25, 0.75], [0.5, 0.5]], 0.0, 1e-6,
-         "p(y|x) = p(x|y) p(y) / p(x): normalise each ROW over the classes; return "
-         "probabilities, not log-probabilities."),
-        (BP_PRIOR, [[0.75, 0.25]], 0.0, 1e-6,
-         "multiply by the prior before normalising: add log_prior to every row."),
-        (BP_STABLE, [[0.75, 0.25], [1.0, 0.0]], 0.0, 1e-6, stable),
-    ])
-    checks.check_range(got[BP_RANDOM], 0.0, 1.0, name=BP_RANDOM,
-                       hint="probabilities lie in [0, 1]: exponentiate after subtracting log p(x).")
-    checks.check_close(np.asarray(got[BP_RANDOM], np.float64).sum(axis=1), np.ones(50), atol=1e-6,
-                       name=f"row sums of {BP_RANDOM}",
-                       hint="each image's posterior over the classes sums to 1.")
-    checks.check_cases(got, [
-        (BP_RANDOM, _posterior(*inputs[BP_RANDOM]), 0.0, 1e-6, stable),
-        (BP_RANDOM_PRIOR, _posterior(*inputs[BP_RANDOM_PRIOR]), 0.0, 1e-6,
-         "the prior p(y) multiplies the likelihood: add log_prior to every row before "
-         "normalising."),
-        (BP_HUGE, _posterior(*inputs[BP_HUGE]), 0.0, 1e-6,
-         "exp(1000) overflows to inf: " + stable),
-    ])
-
-
-# ---------------------------------------------------------------------------- Task 3: roc_auc
-
-AUC_PERFECT = "roc_auc([3, 4], [1, 2])"
-AUC_REVERSED = "roc_auc([1, 2], [3, 4])"
-AUC_TIES = "roc_auc([1, 2, 3, 4], [2, 2]) (8 pairs, 2 ties)"
-AUC_EQUAL = "roc_auc of all-equal scores"
-AUC_ROUNDED = "roc_auc of 300 and 200 rounded normal scores (many ties)"
-AUC_SWAPPED = "roc_auc of the same scores, groups exchanged"
-AUC_SIZES = "roc_auc of 7 in-scores against 450 integer out-scores"
-AUC_LISTS = "roc_auc of Python lists [0.5, 0.1, 0.9] and [0.1, 0.3]"
-AUC_UNSORTED = "roc_auc of unsorted float32 scores with repeated values"
-
-
-def _auc_inputs():
-    rng = np.random.default_rng(7)
-    rounded_in = np.round(rng.normal(1.0, 1.0, 300), 1)
-    rounded_out = np.round(rng.normal(0.0, 1.0, 200), 1)
-    return {
-        AUC_PERFECT: (np.array([3.0, 4.0]), np.array([1.0, 2.0])),
-        AUC_REVERSED: (np.array([1.0, 2.0]), np.array([3.0, 4.0])),
-        AUC_TIES: (np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 2.0])),
-        AUC_EQUAL: (np.array([5.0, 5.0, 5.0]), np.array([5.0, 5.0])),
-        AUC_ROUNDED: (rounded_in, rounded_out),
-        AUC_SWAPPED: (rounded_out, rounded_in),
-        AUC_SIZES: (np.array([3.0, 0.0, 7.0, 2.0, 2.0, 9.0, -1.0]),
-                    rng.integers(0, 8, 450).astype(np.float64)),
-        AUC_LISTS: ([0.5, 0.1, 0.9], [0.1, 0.3]),
-        AUC_UNSORTED: (_f32([2.5, -1.0, 2.5, 0.0, 3.0, 0.0]), _f32([0.0, 2.5, 2.5, -3.0])),
-    }
-
-
-def probe_test_roc_auc(answers):
-    roc_auc = answers["roc_auc"]
-    return {name: partial(roc_auc, *args) for name, args in _auc_inputs().items()}
-
-
-def verdict_test_roc_auc(got, ref):
-    inputs = _auc_inputs()
-    ties = ("count the pairs (one in-score, one out-score) where the in-score is higher, plus "
-            "half of the tied pairs, over all n_in·n_out pairs. Ties as 0 (>) or as 1 (>=) are "
-            "both wrong; so is comparing in[i] with out[i] only.")
-    cases = [(name, _auc(*args), 0.0, 1e-6, ties) for name, args in inputs.items()]
-    cases[0] = (AUC_PERFECT, 1.0, 0.0, 1e-6,
-                "every in-distribution score is higher here. Got 0? Then the arguments or the "
-                "comparison are swapped.")
-    cases[1] = (AUC_REVERSED, 0.0, 0.0, 1e-6,
-                "count pairs where the IN-distribution score is higher: got 1? Then the "
-                "arguments or the comparison are swapped.")
-    for name, expected, rtol, atol, hint in cases:
-        checks.check_shape(got[name], (), name=name,
-                           hint="return one number (a float), not an array per example.")
-        checks.check_close(got[name], expected, rtol=rtol, atol=atol, name=name, hint=hint)
-
-
-# ------------------------------------------------------------- Task 4: gaussian_filterbank
-
-
 def _filterbank(g, delta, sigma2, num_filters, size):
     g, delta, sigma2 = (np.asarray(v, np.float64).reshape(-1, 1, 1) for v in (g, delta, sigma2))
     centres = g + (np.arange(1, num_filters + 1)[None, :, None] - num_filters / 2 - 0.5) * delta
     weights = np.exp(-(np.arange(size)[None, None, :] - centres) ** 2 / (2 * sigma2))
     return weights / np.maximum(weights.sum(axis=-1, keepdims=True), 1e-8)
-
-
-def _reference_gaussian_filterbank(g, delta, sigma2, num_filters, size):
-    """Task 4's answer, in TensorFlow (DRAW differentiates through it)."""
-    import tensorflow as tf
-
-    g, delta, sigma2 = (tf.reshape(tf.cast(v, tf.float32), (-1, 1, 1)) for v in (g, delta, sigma2))
-    i = tf.range(1, num_filters + 1, dtype=tf.float32)[None, :, None]
-    centres = g + (i - num_filters / 2 - 0.5) * delta
-    pixels = tf.range(size, dtype=tf.float32)[None, None, :]
-    weights = tf.exp(-tf.square(pixels - centres) / (2.0 * sigma2))
-    return weights / tf.maximum(tf.reduce_sum(weights, axis=-1, keepdims=True), 1e-8)
-
-
-FB_VISIBLE = "gaussian_filterbank(g, delta, sigma2, 4, 32) for a batch of 2"
-FB_ODD = "gaussian_filterbank(g = 10, delta = 5, sigma2 = 1, 3, 21)"
-FB_RANDOM = "gaussian_filterbank of 6 random grids, N = 5, 28 pixels"
-FB_ONE = "gaussian_filterbank with N = 1 (one filter on g)"
-FB_EDGE = "gaussian_filterbank of grids reaching past the image's edges, N = 3, 12 pixels"
-FB_GRADIENT = "gradient of sum(filterbank · pixel index · weights) with respect to g, delta, sigma2"
-
-
-def _filterbank_inputs():
-    rng = np.random.default_rng(11)
-    return {
-        FB_VISIBLE: (_f32([15.5, 12.0]), _f32([4.0, 3.0]), _f32([2.0, 1.0]), 4, 32),
-        FB_ODD: (_f32([10.0]), _f32([5.0]), _f32([1.0]), 3, 21),
-        FB_RANDOM: (_f32(rng.uniform(8, 20, 6)), _f32(rng.uniform(0.5, 3.0, 6)),
-                    _f32(rng.uniform(0.5, 3.0, 6)), 5, 28),
-        FB_ONE: (_f32([3.0, 7.5]), _f32([2.0, 2.0]), _f32([1.0, 4.0]), 1, 16),
-        FB_EDGE: (_f32([1.0, 10.0]), _f32([3.0, 2.5]), _f32([1.5, 0.8]), 3, 12),
-    }
-
-
-def probe_test_gaussian_filterbank(answers):
-    gaussian_filterbank = answers["gaussian_filterbank"]
-    entries = {name: partial(gaussian_filterbank, *args)
-               for name, args in _filterbank_inputs().items()}
-
-    def gradient():
-        import tensorflow as tf
-
-        g, delta, sigma2, n, size = _filterbank_inputs()[FB_RANDOM]
-        variables = [tf.Variable(v) for v in (g, delta, sigma2)]
-        weights = _f32(np.random.default_rng(12).normal(size=(6, n, size)) + np.arange(size))
-        with tf.GradientTape() as tape:
-            bank = tf.cast(gaussian_filterbank(*variables, n, size), tf.float32)
-            total = tf.reduce_sum(bank * weights)
-        grads = tape.gradient(total, variables)
-        return {name: (np.full(6, np.nan, np.float32) if grad is None else grad)
-                for name, grad in zip(("g", "delta", "sigma2"), grads)}
-
-    entries[FB_GRADIENT] = gradient
-    return entries
-
-
-def verdict_test_gaussian_filterbank(got, ref):
-    inputs = _filterbank_inputs()
-    checks.check_shape(got[FB_VISIBLE], (2, 4, 32), name=FB_VISIBLE,
-                       hint="one row per filter, one column per pixel: (batch, num_filters, size).")
-    for name in (FB_VISIBLE, FB_ODD):  # grids well inside the image: centre = mean position
-        bank = np.asarray(got[name], np.float64)
-        checks.check_shape(bank, _filterbank(*inputs[name]).shape, name=name)
-        checks.check_close(bank.sum(axis=-1), np.ones(bank.shape[:2]), atol=1e-5,
-                           name=f"row sums of {name}",
-                           hint="divide each filter (row) by its sum over the PIXELS (last axis).")
-        g, delta, _, n, size = inputs[name]
-        centres = (bank * np.arange(size)).sum(axis=-1)
-        expected = (np.asarray(g, np.float64)[:, None]
-                    + (np.arange(1, n + 1) - n / 2 - 0.5) * np.asarray(delta, np.float64)[:, None])
-        checks.check_close(centres, expected, atol=2e-3, name=f"centre of each filter of {name}",
-                           hint="mu_i = g + (i - N/2 - 0.5) delta with i = 1, ..., N "
-                                "(symmetric about g); pixel positions 0, ..., size - 1. Off by "
-                                "-delta: i starts at 0; off by 1: pixels counted from 1.")
-    formula = ("F[i, a] = exp(-(a - mu_i)² / (2 sigma2)) / (its sum over a), with mu_i = g "
-               "+ (i - N/2 - 0.5) delta, i = 1, ..., N, a = 0, ..., size - 1; sigma2 is the "
-               "variance.")
-    checks.check_cases(got, [(name, _filterbank(*args), 0.0, 2e-5, formula)
-                        for name, args in inputs.items()])
-    for key in ("g", "delta", "sigma2"):
-        name = f"{FB_GRADIENT}/{key}"
-        checks.check_close(got[name], ref[name], rtol=1e-3, atol=1e-3, name=name,
-                           hint="build the filterbank with TensorFlow operations (tf.range, "
-                                "tf.exp, tf.reduce_sum), not NumPy, so that gradients reach g, "
-                                "delta and sigma2: DRAW learns where to look through them.")
-
-
-# ------------------------------------------------------- Tasks 5 and 6: read and write attention
-
-ATTENTION_PARAMETERS = (_f32([14.0, 12.0]), _f32([9.0, 10.0]), _f32([5.0, 4.0]), _f32([1.0, 2.0]),
-                        _f32([0.5, 2.0]))
 
 
 def _read(x, x_hat, g_x, g_y, delta, sigma2, gamma, n):
@@ -340,13 +84,242 @@ def _write(patch, g_x, g_y, delta, sigma2, gamma, height, width):
     return f_y.transpose(0, 2, 1) @ patch @ f_x / np.asarray(gamma, np.float64)[:, None, None]
 
 
-def _with_reference_filterbank(answers, function, *args):
-    """A probe entry calling `function(*args)` while the student's gaussian_filterbank is the
-    reference (inside the entry: entries are called later)."""
-    def entry():
-        with answers.using(gaussian_filterbank=_reference_gaussian_filterbank):
-            return function(*args)
-    return entry
+# ----------------------------------------------------------------------- Task 1: log_marginal
+
+LM_SMALL = "log_marginal(log [[0.2, 0.6], [0.5, 0.5]], log [0.5, 0.5])"
+LM_PRIOR = "log_marginal(log [[0.2, 0.6]], log [0.9, 0.1])"
+LM_STABLE = "log_marginal of log-likelihoods near -1000 and -1900"
+LM_RANDOM = "log_marginal of 40 x 10 random log-likelihoods around -800, non-uniform prior"
+LM_ONE_CLASS = "log_marginal with one class (prior 1)"
+LM_HUGE = "log_marginal of log-likelihoods near +1000 (densities above 1)"
+LM_HUGE_RANDOM = "log_marginal of 5 x 3 random log-likelihoods between +800 and +1000"
+
+
+def _marginal_inputs(rng):
+    """The visible checks' cases (the stable one as nested Python lists, as the visible check
+    passes it), other fixed cases, and random ones from this class run's seed."""
+    prior = rng.dirichlet(np.ones(10))
+    return {
+        LM_SMALL: (np.log([[0.2, 0.6], [0.5, 0.5]]), np.log([0.5, 0.5])),
+        LM_PRIOR: (np.log([[0.2, 0.6]]), np.log([0.9, 0.1])),
+        LM_STABLE: ([[-1000.0, -1000.0 - float(np.log(3.0))], [-1900.0, -2300.0]],
+                    np.log([0.5, 0.5])),
+        LM_RANDOM: (-800.0 + 200.0 * rng.normal(size=(40, 10)), np.log(prior)),
+        LM_ONE_CLASS: (np.array([[-3.0], [-1200.0]]), np.array([0.0])),
+        LM_HUGE: (np.array([[1000.0, 999.0], [800.0, 1000.0]]), np.log([0.3, 0.7])),
+        LM_HUGE_RANDOM: (rng.uniform(800.0, 1000.0, size=(5, 3)),
+                         np.log(rng.dirichlet(np.ones(3)))),
+    }
+
+
+def verdict_test_log_marginal(got, ref, inputs):
+    checks.check_shape(got[LM_SMALL], (2,), name=LM_SMALL,
+                       hint="one log p(x) per image: reduce over the classes (axis 1).")
+    stable = ("log-sum-exp per row: subtract each ROW's own maximum of log p(x|y) + log p(y) "
+              "before exp and add it back (or scipy.special.logsumexp(..., axis=1)); "
+              "exp(-1000) is 0 and exp(1000) is inf in floating point.")
+    checks.check_cases(got, [
+        (LM_SMALL, np.log([0.4, 0.5]), 0.0, 1e-6,
+         "p(x) = sum_y p(x|y) p(y): add log_prior to every row, then log-sum-exp over classes."),
+        (LM_PRIOR, np.log([0.24]), 0.0, 1e-6,
+         "the prior weighs the classes: log(0.2·0.9 + 0.6·0.1) = log 0.24; a log-mean-exp "
+         "ignores the prior."),
+        (LM_STABLE, [-1000.0 + np.log(2 / 3), -1900.0 - np.log(2.0)], 0.0, 1e-6, stable),
+        (LM_RANDOM, _log_marginal(*inputs[LM_RANDOM]), 0.0, 1e-6,
+         "log p(x) = log sum_y exp(log p(x|y) + log p(y)), the prior included, " + stable),
+        (LM_ONE_CLASS, [-3.0, -1200.0], 0.0, 1e-6,
+         "with one class of prior 1, log p(x) is log p(x|y) itself."),
+        (LM_HUGE, _log_marginal(*inputs[LM_HUGE]), 0.0, 1e-6, stable),
+        (LM_HUGE_RANDOM, _log_marginal(*inputs[LM_HUGE_RANDOM]), 0.0, 1e-6,
+         "log p(x) = log sum_y exp(log p(x|y) + log p(y)), the prior included, " + stable),
+    ])
+
+
+# -------------------------------------------------------------------- Task 2: bayes_posterior
+
+BP_SMALL = "bayes_posterior(log [[0.1, 0.3], [0.2, 0.2]], log [0.5, 0.5])"
+BP_PRIOR = "bayes_posterior(log [[0.1, 0.3]], log [0.9, 0.1])"
+BP_STABLE = "bayes_posterior of log-likelihoods near -1100 and -2000"
+BP_RANDOM = "bayes_posterior of 50 x 10 random log-likelihoods around -700, uniform prior"
+BP_RANDOM_PRIOR = ("bayes_posterior of 40 x 10 random log-likelihoods around -800, non-uniform "
+                   "prior")
+BP_HUGE = "bayes_posterior of log-likelihoods near +1000 (densities above 1)"
+
+
+def _posterior_inputs(rng):
+    """Cases of their own, none of Task 1's: the probe lends the solution's log_marginal for
+    the calls made on these, so Task 1's inputs here would put Task 1's answers in the kernel.
+    The fixed ones have the visible checks' answers on other numbers."""
+    return {
+        BP_SMALL: (np.log([[0.1, 0.3], [0.2, 0.2]]), np.log([0.5, 0.5])),
+        BP_PRIOR: (np.log([[0.1, 0.3]]), np.log([0.9, 0.1])),
+        BP_STABLE: ([[-1100.0, -1100.0 - float(np.log(3.0))], [-2000.0, -2400.0]],
+                    np.log([0.5, 0.5])),
+        BP_RANDOM: (-700.0 + 300.0 * rng.normal(size=(50, 10)), np.log(np.full(10, 0.1))),
+        BP_RANDOM_PRIOR: (-800.0 + 5.0 * rng.normal(size=(40, 10)),
+                          np.log(rng.dirichlet(np.ones(10)))),
+        BP_HUGE: (rng.uniform(800.0, 1000.0, size=(4, 3)), np.log(rng.dirichlet(np.ones(3)))),
+    }
+
+
+def verdict_test_bayes_posterior(got, ref, inputs):
+    checks.check_shape(got[BP_SMALL], (2, 2), name=BP_SMALL,
+                       hint="one probability per image and class: shape (N, C).")
+    stable = ("exp(-1000) is 0, so exp(.) / sum(exp(.)) gives 0/0 = nan: subtract each ROW's "
+              "maximum first (log-sum-exp), or use a softmax over axis 1.")
+    checks.check_cases(got, [
+        (BP_SMALL, [[0.25, 0.75], [0.5, 0.5]], 0.0, 1e-6,
+         "p(y|x) = p(x|y) p(y) / p(x): normalise each ROW over the classes; return "
+         "probabilities, not log-probabilities."),
+        (BP_PRIOR, [[0.75, 0.25]], 0.0, 1e-6,
+         "multiply by the prior before normalising: add log_prior to every row."),
+        (BP_STABLE, [[0.75, 0.25], [1.0, 0.0]], 0.0, 1e-6, stable),
+    ])
+    checks.check_range(got[BP_RANDOM], 0.0, 1.0, name=BP_RANDOM,
+                       hint="probabilities lie in [0, 1]: exponentiate after subtracting log p(x).")
+    checks.check_close(np.asarray(got[BP_RANDOM], np.float64).sum(axis=1), np.ones(50),
+                       atol=1e-6, name=f"row sums of {BP_RANDOM}",
+                       hint="each image's posterior over the classes sums to 1.")
+    checks.check_cases(got, [
+        (BP_RANDOM, _posterior(*inputs[BP_RANDOM]), 0.0, 1e-6, stable),
+        (BP_RANDOM_PRIOR, _posterior(*inputs[BP_RANDOM_PRIOR]), 0.0, 1e-6,
+         "the prior p(y) multiplies the likelihood: add log_prior to every row before "
+         "normalising."),
+        (BP_HUGE, _posterior(*inputs[BP_HUGE]), 0.0, 1e-6,
+         "exp(1000) overflows to inf: " + stable),
+    ])
+
+
+# ---------------------------------------------------------------------------- Task 3: roc_auc
+
+AUC_PERFECT = "roc_auc([3, 4], [1, 2])"
+AUC_REVERSED = "roc_auc([1, 2], [3, 4])"
+AUC_TIES = "roc_auc([1, 2, 3, 4], [2, 2]) (8 pairs, 2 ties)"
+AUC_EQUAL = "roc_auc of all-equal scores"
+AUC_ROUNDED = "roc_auc of 300 and 200 rounded normal scores (many ties)"
+AUC_SWAPPED = "roc_auc of the same scores, groups exchanged"
+AUC_SIZES = "roc_auc of 7 integer in-scores against 450 integer out-scores"
+AUC_LISTS = "roc_auc of Python lists [0.5, 0.1, 0.9] and [0.1, 0.3]"
+AUC_UNSORTED = "roc_auc of unsorted float32 scores with repeated values"
+
+
+def _auc_inputs(rng):
+    rounded_in = np.round(rng.normal(1.0, 1.0, 300), 1)
+    rounded_out = np.round(rng.normal(0.0, 1.0, 200), 1)
+    return {
+        AUC_PERFECT: (np.array([3.0, 4.0]), np.array([1.0, 2.0])),
+        AUC_REVERSED: (np.array([1.0, 2.0]), np.array([3.0, 4.0])),
+        AUC_TIES: (np.array([1.0, 2.0, 3.0, 4.0]), np.array([2.0, 2.0])),
+        AUC_EQUAL: (np.array([5.0, 5.0, 5.0]), np.array([5.0, 5.0])),
+        AUC_ROUNDED: (rounded_in, rounded_out),
+        AUC_SWAPPED: (rounded_out, rounded_in),
+        AUC_SIZES: (rng.integers(-1, 10, 7).astype(np.float64),
+                    rng.integers(0, 8, 450).astype(np.float64)),
+        AUC_LISTS: ([0.5, 0.1, 0.9], [0.1, 0.3]),
+        AUC_UNSORTED: (_f32([2.5, -1.0, 2.5, 0.0, 3.0, 0.0]), _f32([0.0, 2.5, 2.5, -3.0])),
+    }
+
+
+def verdict_test_roc_auc(got, ref, inputs):
+    ties = ("count the pairs (one in-score, one out-score) where the in-score is higher, plus "
+            "half of the tied pairs, over all n_in·n_out pairs. Ties as 0 (>) or as 1 (>=) are "
+            "both wrong; so is comparing in[i] with out[i] only.")
+    cases = [(name, _auc(*args), 0.0, 1e-6, ties) for name, args in inputs.items()]
+    cases[0] = (AUC_PERFECT, 1.0, 0.0, 1e-6,
+                "every in-distribution score is higher here. Got 0? Then the arguments or the "
+                "comparison are swapped.")
+    cases[1] = (AUC_REVERSED, 0.0, 0.0, 1e-6,
+                "count pairs where the IN-distribution score is higher: got 1? Then the "
+                "arguments or the comparison are swapped.")
+    for name, expected, rtol, atol, hint in cases:
+        checks.check_shape(got[name], (), name=name,
+                           hint="return one number (a float), not an array per example.")
+        checks.check_close(got[name], expected, rtol=rtol, atol=atol, name=name, hint=hint)
+
+
+# ------------------------------------------------------------- Task 4: gaussian_filterbank
+
+FB_VISIBLE = "gaussian_filterbank(g, delta, sigma2, 4, 32) for a batch of 2"
+FB_ODD = "gaussian_filterbank(g = 10, delta = 5, sigma2 = 1, 3, 21)"
+FB_RANDOM = "gaussian_filterbank of 6 random grids, N = 5, 28 pixels"
+FB_ONE = "gaussian_filterbank with N = 1 (one filter on g)"
+FB_EDGE = "gaussian_filterbank of grids reaching past the image's edges, N = 3, 12 pixels"
+FB_EDGE_RANDOM = "gaussian_filterbank of 4 random grids reaching past the edges, N = 4, 16 pixels"
+
+
+def _filterbank_inputs(rng):
+    """{"cases": {name: arguments}, "gradient": (g, delta, sigma2, N, size, weights)}: the
+    gradient is taken on the random case's grids."""
+    random = (_f32(rng.uniform(8, 20, 6)), _f32(rng.uniform(0.5, 3.0, 6)),
+              _f32(rng.uniform(0.5, 3.0, 6)), 5, 28)
+    # Outer centres 0.5 to 2 pixels past an edge, so every filter keeps mass on the image: far
+    # outside, a filter's sum falls below the 1e-8 floor, where correct answers differ (a
+    # softmax, sum + 1e-8).
+    edge_delta = rng.uniform(1.0, 2.5, 4)
+    past = rng.uniform(0.5, 2.0, 4)
+    edge = (_f32(np.where(np.arange(4) < 2, 1.5 * edge_delta - past, 15 - 1.5 * edge_delta + past)),
+            _f32(edge_delta), _f32(rng.uniform(0.8, 2.0, 4)), 4, 16)
+    weights = _f32(rng.normal(size=(6, 5, 28)) + np.arange(28))
+    return {
+        "cases": {
+            FB_VISIBLE: (_f32([15.5, 12.0]), _f32([4.0, 3.0]), _f32([2.0, 1.0]), 4, 32),
+            FB_ODD: (_f32([10.0]), _f32([5.0]), _f32([1.0]), 3, 21),
+            FB_RANDOM: random,
+            FB_ONE: (_f32([3.0, 7.5]), _f32([2.0, 2.0]), _f32([1.0, 4.0]), 1, 16),
+            FB_EDGE: (_f32([1.0, 10.0]), _f32([3.0, 2.5]), _f32([1.5, 0.8]), 3, 12),
+            FB_EDGE_RANDOM: edge,
+        },
+        "gradient": (*random, weights),
+    }
+
+
+def verdict_test_gaussian_filterbank(got, ref, inputs):
+    cases = inputs["cases"]
+    checks.check_shape(got[FB_VISIBLE], (2, 4, 32), name=FB_VISIBLE,
+                       hint="one row per filter, one column per pixel: (batch, num_filters, size).")
+    for name in (FB_VISIBLE, FB_ODD):  # grids well inside the image: centre = mean position
+        bank = np.asarray(got[name], np.float64)
+        checks.check_shape(bank, _filterbank(*cases[name]).shape, name=name)
+        checks.check_close(bank.sum(axis=-1), np.ones(bank.shape[:2]), atol=1e-5,
+                           name=f"row sums of {name}",
+                           hint="divide each filter (row) by its sum over the PIXELS (last axis).")
+        g, delta, _, n, size = cases[name]
+        centres = (bank * np.arange(size)).sum(axis=-1)
+        expected = (np.asarray(g, np.float64)[:, None]
+                    + (np.arange(1, n + 1) - n / 2 - 0.5) * np.asarray(delta, np.float64)[:, None])
+        checks.check_close(centres, expected, atol=2e-3, name=f"centre of each filter of {name}",
+                           hint="mu_i = g + (i - N/2 - 0.5) delta with i = 1, ..., N "
+                                "(symmetric about g); pixel positions 0, ..., size - 1. Off by "
+                                "-delta: i starts at 0; off by 1: pixels counted from 1.")
+    formula = ("F[i, a] = exp(-(a - mu_i)² / (2 sigma2)) / (its sum over a), with mu_i = g "
+               "+ (i - N/2 - 0.5) delta, i = 1, ..., N, a = 0, ..., size - 1; sigma2 is the "
+               "variance.")
+    checks.check_cases(got, [(name, _filterbank(*args), 0.0, 2e-5, formula)
+                        for name, args in cases.items()])
+    for key in ("g", "delta", "sigma2"):
+        name = f"{FB_GRADIENT}/{key}"
+        checks.check_close(got[name], ref[name], rtol=1e-3, atol=1e-3, name=name,
+                           hint="build the filterbank with TensorFlow operations (tf.range, "
+                                "tf.exp, tf.reduce_sum), not NumPy, so that gradients reach g, "
+                                "delta and sigma2: DRAW learns where to look through them.")
+
+
+# ------------------------------------------------------- Tasks 5 and 6: read and write attention
+# Their probes lend the solution's gaussian_filterbank for the calls made on these inputs: none
+# of them is one of Task 4's cases (other batch sizes, grids and image sizes).
+
+ATTENTION_PARAMETERS = (_f32([14.0, 12.0]), _f32([9.0, 10.0]), _f32([5.0, 4.0]),
+                        _f32([1.0, 2.0]), _f32([0.5, 2.0]))  # the visible checks'
+
+
+def _attention_parameters(rng, batch, height, width, num_filters):
+    """(g_x, g_y, delta, sigma2, gamma) of `batch` random grids inside a height × width image."""
+    delta = rng.uniform(1.0, 3.5, batch)
+    reach = (num_filters - 1) / 2 * delta + 1.0  # the outer filters' centres stay inside
+    g_x = rng.uniform(reach, width - 1 - reach)
+    g_y = rng.uniform(reach, height - 1 - reach)
+    return (_f32(g_x), _f32(g_y), _f32(delta), _f32(rng.uniform(0.5, 2.5, batch)),
+            _f32(rng.uniform(0.25, 3.0, batch)))
 
 
 READ_COLUMNS = "read_attention(x[r, c] = c, x_hat = 2) on (2, 20, 28) images, N = 3"
@@ -355,17 +328,14 @@ READ_RANDOM = "read_attention of random (3, 12, 16) images, N = 2"
 READ_FIVE = "read_attention of random (2, 28, 28) images, N = 5"
 
 
-def _read_inputs():
-    rng = np.random.default_rng(21)
+def _read_inputs(rng):
     height, width = 20, 28
     columns = _f32(np.broadcast_to(np.arange(width), (2, height, width)))
     rows = _f32(np.broadcast_to(np.arange(height)[:, None], (2, height, width)))
     small = (_f32(rng.uniform(size=(3, 12, 16))), _f32(rng.normal(size=(3, 12, 16))),
-             _f32([7.0, 5.0, 9.5]), _f32([5.5, 4.0, 6.0]), _f32([3.0, 2.0, 4.5]),
-             _f32([1.0, 0.7, 2.0]), _f32([1.0, 3.0, 0.25]), 2)
+             *_attention_parameters(rng, 3, 12, 16, 2), 2)
     five = (_f32(rng.uniform(size=(2, 28, 28))), _f32(rng.normal(size=(2, 28, 28))),
-            _f32([13.5, 10.0]), _f32([13.5, 16.0]), _f32([2.0, 3.5]), _f32([1.5, 0.6]),
-            _f32([0.8, 1.7]), 5)
+            *_attention_parameters(rng, 2, 28, 28, 5), 5)
     return {
         READ_COLUMNS: (columns, _f32(2 * np.ones((2, height, width))), *ATTENTION_PARAMETERS, 3),
         READ_ROWS: (rows, _f32(np.zeros((2, height, width))), *ATTENTION_PARAMETERS, 3),
@@ -374,14 +344,7 @@ def _read_inputs():
     }
 
 
-def probe_test_read_attention(answers):
-    read_attention = answers["read_attention"]
-    return {name: _with_reference_filterbank(answers, read_attention, *args)
-            for name, args in _read_inputs().items()}
-
-
-def verdict_test_read_attention(got, ref):
-    inputs = _read_inputs()
+def verdict_test_read_attention(got, ref, inputs):
     checks.check_shape(got[READ_COLUMNS], (2, 18), name=READ_COLUMNS,
                        hint="two N × N glimpses, each flattened: shape (batch, 2·N·N).")
     hint = ("gamma·[F_Y x F_X^T, F_Y x_hat F_X^T], each N × N glimpse reshaped row by row, x's "
@@ -396,28 +359,19 @@ WRITE_RANDOM = "write_attention of random (3, 2, 2) patches on a 12 × 16 canvas
 WRITE_FIVE = "write_attention of random (2, 5, 5) patches on a 28 × 28 canvas"
 
 
-def _write_inputs():
-    rng = np.random.default_rng(31)
+def _write_inputs(rng):
     patch = np.zeros((2, 3, 3), np.float32)
     patch[0, 0, 2], patch[1, 2, 1] = 1.0, 3.0
     return {
         WRITE_CORNERS: (patch, *ATTENTION_PARAMETERS, 20, 28),
-        WRITE_RANDOM: (_f32(rng.normal(size=(3, 2, 2))), _f32([7.0, 5.0, 9.5]),
-                       _f32([5.5, 4.0, 6.0]), _f32([3.0, 2.0, 4.5]), _f32([1.0, 0.7, 2.0]),
-                       _f32([1.0, 3.0, 0.25]), 12, 16),
-        WRITE_FIVE: (_f32(rng.normal(size=(2, 5, 5))), _f32([13.5, 10.0]), _f32([13.5, 16.0]),
-                     _f32([2.0, 3.5]), _f32([1.5, 0.6]), _f32([0.8, 1.7]), 28, 28),
+        WRITE_RANDOM: (_f32(rng.normal(size=(3, 2, 2))), *_attention_parameters(rng, 3, 12, 16, 2),
+                       12, 16),
+        WRITE_FIVE: (_f32(rng.normal(size=(2, 5, 5))), *_attention_parameters(rng, 2, 28, 28, 5),
+                     28, 28),
     }
 
 
-def probe_test_write_attention(answers):
-    write_attention = answers["write_attention"]
-    return {name: _with_reference_filterbank(answers, write_attention, *args)
-            for name, args in _write_inputs().items()}
-
-
-def verdict_test_write_attention(got, ref):
-    inputs = _write_inputs()
+def verdict_test_write_attention(got, ref, inputs):
     checks.check_shape(got[WRITE_CORNERS], (2, 20, 28), name=WRITE_CORNERS,
                        hint="F_Y^T (B × N) · patch (N × N) · F_X (N × A): (batch, height, "
                             "width). The slide's F_Y w F_X^T does not multiply out.")

@@ -1,0 +1,299 @@
+"""The hidden tests' two sides (solutions/<assignment>/hidden_tests/): nothing that computes an
+answer reaches the student's kernel, and probe inputs change with each class run (issue 24).
+
+- An attacker whose every graded function is a stub that, when a probe calls it, walks the
+  Python stack and searches `gc` for any callable of the kernel-side program (the probes, the
+  probe runtime, the lent earlier tasks) and tries each on its own arguments: no callable it can
+  reach gives the solution's answer, and it scores no verdict.
+- A record learned from one class run's probes fails the verdicts of another run.
+- The grader's side is out of the kernel's reach by construction: the kernel receives the probes'
+  source and data only, and the probes' source defines no verdict and no probe_inputs.
+- A record is judged from its headers before it is loaded, and verdicts run under limits."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import gc
+import io
+import sys
+import time
+import types
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import course
+from grading import probe_runtime, verdicts
+
+OTHER_SEED = 7  # a second class run
+
+
+def _graded_function_names(assignment: str) -> list[str]:
+    """Top-level functions the solution cells define (what a student writes)."""
+    names = []
+    for cell in course.read(course.solution_notebook(assignment)).cells:
+        if cell.cell_type == "code" and course.nbgrader_meta(cell).get("solution"):
+            names += [node.name for node in ast.parse(cell.source).body
+                      if isinstance(node, ast.FunctionDef)]
+    return names
+
+
+def _program_files() -> set[str]:
+    return {"probes.py", "<grading>", probe_runtime.__file__}
+
+
+def _kernel_side(value) -> bool:
+    """Whether `value` is a callable of the kernel-side program (probes and runtime)."""
+    if isinstance(value, (probe_runtime._Lookup, probe_runtime._Recorder)):
+        return True
+    if isinstance(value, types.MethodType):
+        value = value.__func__
+    if isinstance(value, __import__("functools").partial):
+        return _kernel_side(value.func)
+    return isinstance(value, types.FunctionType) and value.__code__.co_filename in _program_files()
+
+
+class _Borrower:
+    """A stub for every graded function: it computes nothing, and tries every callable of the
+    kernel-side program it can reach (stack and gc) on its own arguments."""
+
+    def __init__(self, truth_namespace: dict):
+        self.truth, self.leaks, self.depth, self.tried = truth_namespace, [], 0, 0
+        self._gc_found: list = []
+        self._gc_time = 0.0
+
+    def reachable(self) -> list:
+        found = []
+        frame = sys._getframe(1)
+        while frame is not None:  # the stack: every frame's locals and globals
+            for scope in (frame.f_locals, frame.f_globals):
+                found += [v for v in list(scope.values()) if _kernel_side(v)]
+            frame = frame.f_back
+        if time.monotonic() - self._gc_time > 2.0:  # gc: every live object
+            self._gc_found = [o for o in gc.get_objects() if _kernel_side(o)]
+            self._gc_time = time.monotonic()
+        found += self._gc_found
+        unique = {id(c): c for c in found}
+        return list(unique.values())
+
+    def stub(self, name: str):
+        def borrowed(*args, **kwargs):
+            if self.depth:  # a lent function falling back to "the student's own"
+                raise NotImplementedError("the borrower computes nothing")
+            self.depth += 1
+            try:
+                try:
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        truth = probe_runtime._plain(self.truth[name](*args, **kwargs))
+                except Exception:
+                    truth = None
+                borrowed_value = None
+                for candidate in self.reachable():
+                    self.tried += 1
+                    try:
+                        value = candidate(*args, **kwargs)
+                    except BaseException:
+                        continue
+                    plain = probe_runtime._plain(value)
+                    if plain is None:
+                        continue
+                    if truth is not None and plain.shape == truth.shape and np.allclose(
+                            plain, truth, rtol=1e-4, atol=1e-5, equal_nan=True):
+                        self.leaks.append(f"{name} <- {getattr(candidate, '__name__', candidate)}")
+                    borrowed_value = value if borrowed_value is None else borrowed_value
+            finally:
+                self.depth -= 1
+            if borrowed_value is None:
+                raise NotImplementedError("nothing to borrow")
+            return borrowed_value
+        return borrowed
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_an_attacker_borrowing_from_the_probes_finds_nothing_and_scores_nothing(assignment):
+    hidden = course.hidden(assignment)
+    inputs, records, tables = course.reference(assignment, OTHER_SEED)
+    borrower = _Borrower(course.namespace_with(assignment, None))
+    attacker = course.namespace_with(assignment, None)
+    names = _graded_function_names(assignment)
+    assert names, f"{assignment}: no graded functions found"
+    for name in names:
+        attacker[name] = borrower.stub(name)
+    passed = []
+    for test_id in hidden.test_ids:
+        with contextlib.redirect_stdout(io.StringIO()):
+            got, _ = verdicts.in_process(hidden, attacker, inputs, tables, only=test_id)
+        if not verdicts.decide(hidden.verdicts[test_id], got[test_id], records[test_id],
+                               inputs.get(test_id)):
+            passed.append(test_id)
+    assert not borrower.leaks, f"{assignment}: the kernel side lends answers: {borrower.leaks}"
+    assert borrower.tried, f"{assignment}: the attacker found nothing at all to try"
+    assert not passed, f"{assignment}: the borrowing attacker passed {passed}"
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_answers_learned_from_one_class_run_fail_the_next(assignment):
+    """Replay: the solution's records of one seed, handed in under another seed."""
+    hidden = course.hidden(assignment)
+    _, learned, _ = course.reference(assignment)
+    inputs, records, _ = course.reference(assignment, OTHER_SEED)
+    still_pass = [t for t in hidden.test_ids
+                  if not verdicts.decide(hidden.verdicts[t], learned[t], records[t],
+                                         inputs.get(t))]
+    assert not still_pass, (f"{assignment}: answers recorded under one seed pass {still_pass} "
+                            "under another: their probes need inputs drawn from the seed")
+
+
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_the_kernel_receives_no_verdict_and_no_input_drawing(assignment):
+    hidden = course.hidden(assignment)
+    kernel = probe_runtime.probes(hidden.probes_source)
+    assert set(kernel) == set(hidden.verdicts)
+    tree = ast.parse(hidden.probes_source)
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    forbidden = {n for n in defined if n.startswith(("verdict_", "_reference", "probe_inputs"))}
+    assert not forbidden, f"{assignment}: probes.py defines {forbidden}"
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names} | {n.module for n in ast.walk(tree)
+                                     if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {"verdicts", "grading"} & imported, f"{assignment}: probes.py imports {imported}"
+
+
+@pytest.mark.parametrize("assignment", ["00_setup", "03_elbo"])
+def test_two_class_runs_draw_different_inputs_and_both_grade_the_solution_full(assignment):
+    hidden = course.hidden(assignment)
+    first, second = hidden.probe_inputs(course.TEST_SEED), hidden.probe_inputs(OTHER_SEED)
+    first_data, second_data = probe_runtime.encode(first), probe_runtime.encode(second)
+    assert any(not np.array_equal(first_data[k], second_data.get(k, np.zeros(0)))
+               for k in first_data if k != "structure")
+    for seed in (course.TEST_SEED, OTHER_SEED):
+        for test_id in hidden.test_ids:
+            assert course.verdict_message(assignment, test_id, None, seed) == "", (seed, test_id)
+
+
+# ---- records the verdict process must not trust ----------------------------------------------
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _npy_header(dtype: str, shape: tuple) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False,
+                                                   "shape": shape})
+    return buffer.getvalue()
+
+
+def test_a_record_promising_huge_arrays_is_refused_from_its_headers():
+    """Issue 24's 468-byte record: zero-width text arrays of 1.5e8 elements."""
+    forged = _zip({"names.npy": _npy_header("<U0", (150_000_000,)),
+                   "errors.npy": _npy_header("<U0", (150_000_000,))})
+    assert len(forged) < 1000
+    start = time.process_time()
+    assert verdicts.load_record(forged, "test") is None
+    assert time.process_time() - start < 1.0
+    honest = io.BytesIO()
+    probe_runtime.save(honest, ["x"], [np.arange(3.0)], [""])
+    record = verdicts.load_record(honest.getvalue(), "test")
+    assert record is not None and list(record["x"]) == [0.0, 1.0, 2.0]
+    too_many = io.BytesIO()
+    np.savez(too_many, names=np.array(["a"] * 3), errors=np.array([""] * 3),
+             v0=np.zeros(verdicts.MAX_ELEMENTS + 1, np.uint8), v1=np.zeros(1), v2=np.zeros(1))
+    assert verdicts.load_record(too_many.getvalue(), "test") is None
+    pickled = io.BytesIO()
+    np.savez(pickled, names=np.array(["a"]), errors=np.array([""]),
+             v0=np.array([object()], dtype=object))
+    assert verdicts.load_record(pickled.getvalue(), "test") is None
+
+
+def test_verdicts_that_exhaust_memory_or_time_fail_only_that_student(tmp_path, monkeypatch):
+    """The child deciding one student's verdicts runs under its own limits."""
+    folder = tmp_path / "hidden_tests"
+    folder.mkdir()
+    (folder / "probes.py").write_text("def probe_test_a(answers, inputs):\n    return {}\n")
+    (folder / "verdicts.py").write_text(
+        "import numpy as np\n\n\ndef probe_inputs(seed):\n    return {}\n\n\n"
+        "def verdict_test_a(got, ref, inputs):\n"
+        "    if 'memory' in got:\n        np.ones(2**34, np.uint8).sum()\n"
+        "    while 'time' in got:\n        pass\n")
+    np.savez(tmp_path / "inputs.npz", **probe_runtime.encode({}))
+    references, records = tmp_path / "references", tmp_path / "records"
+    references.mkdir()
+    records.mkdir()
+    probe_runtime.save(str(references / "test_a.npz"), ["x"], [np.zeros(1)], [""])
+    monkeypatch.setattr(verdicts, "VERDICT_CPU_SECONDS", 3)
+    outcomes = {}
+    for attack in ("memory", "time", "honest"):
+        probe_runtime.save(str(records / "test_a.npz"), [attack], [np.zeros(1)], [""])
+        start = time.monotonic()
+        outcomes[attack] = (verdicts.decide_in_child(tmp_path / "hidden_tests",
+                                                     tmp_path / "inputs.npz", references,
+                                                     records, timeout=30),
+                            time.monotonic() - start)
+    memory = outcomes["memory"][0]  # a MemoryError in the verdict, or the child killed
+    assert isinstance(memory, str) or memory["test_a"][0], outcomes
+    assert isinstance(outcomes["time"][0], str) and outcomes["time"][1] < 30, outcomes
+    assert outcomes["honest"][0] == {"test_a": ["", ""]}, outcomes
+
+
+def test_lent_functions_give_recorded_outputs_and_gradients_and_nothing_else():
+    """Answers.earlier: the solution's calls are recorded (with Jacobians); a student's call
+    with the same arguments gets that output and its gradient, any other call the student's
+    own function."""
+    import tensorflow as tf
+
+    def square(x):
+        return tf.reduce_sum(tf.square(x), axis=-1)
+
+    def later(x):
+        return 3.0 * namespace["square"](x)
+
+    namespace = {"square": square, "later": later}
+    recording = probe_runtime.Answers(namespace)
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    with recording.earlier("square", differentiable=True):
+        assert np.allclose(namespace["later"](x), [15.0, 75.0])
+    assert namespace["square"] is square
+    tables = probe_runtime.decode(probe_runtime.encode(recording.tables))
+
+    namespace["square"] = lambda x: tf.reduce_sum(x, axis=-1)  # the student's wrong Task 1
+    lending = probe_runtime.Answers(namespace, tables)
+    with lending.earlier("square", differentiable=True):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(namespace["later"](x))
+        assert np.allclose(total, 90.0)
+        assert np.allclose(tape.gradient(total, x), 6.0 * x.numpy())
+        other = tf.constant([[5.0, 6.0]])
+        assert np.allclose(namespace["square"](other), [11.0])  # not recorded: their own
+    assert np.allclose(namespace["square"](x), [3.0, 7.0])
+
+
+def test_sandboxed_kernel_imports_the_mounted_common(tmp_path):
+    """An editable install pointing elsewhere must not decide which `common/` a kernel runs."""
+    import subprocess
+
+    from grading import sandbox
+
+    if sandbox.unavailable_reason():
+        pytest.skip(sandbox.unavailable_reason())
+    workdir = sandbox.make_workdir()
+    try:
+        command = sandbox.command(workdir, [sys.executable, "-c",
+                                            "import common; print(common.__file__)"],
+                                  sandbox.base_env(workdir))
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    finally:
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).parent == sandbox.pack_folders()[0]

@@ -33,7 +33,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, OverwriteCells
 from traitlets import Bool, Dict, Integer, Unicode
 
-from grading import probe_runtime, sandbox, verdicts
+from grading import cgroups, probe_runtime, sandbox, verdicts
 
 DEFAULT_MEMORY_MB = 4096  # per kernel; the test suite autogrades every assignment within it
 KERNEL_ENV = {  # every autograded kernel runs in test mode, offline, headless
@@ -73,9 +73,10 @@ class GradingKernelManager(AsyncKernelManager):
     kernel_env = Dict(help="Environment variables set in the kernel.").tag(config=True)
     sandboxed = Bool(True, help="Run the kernel in the bubblewrap sandbox.").tag(config=True)
     workdir = Unicode("", help="The kernel's private working folder.")
+    group = None  # the kernel's control group (grading.cgroups), when the machine gives one
 
-    def use_workdir(self, workdir: Path) -> None:
-        self.workdir = str(workdir)
+    def use_workdir(self, workdir: Path, group: cgroups.Group | None = None) -> None:
+        self.workdir, self.group = str(workdir), group
         if self.sandboxed:  # Unix sockets in the shared folder: the sandbox has no network
             self.transport = "ipc"
             self.ip = str(workdir / "kernel")
@@ -95,7 +96,11 @@ class GradingKernelManager(AsyncKernelManager):
         if not self.sandboxed:
             return launch
         workdir = Path(self.workdir)
-        return sandbox.command(workdir, launch, sandbox.base_env(workdir))
+        command = sandbox.command(workdir, launch, sandbox.base_env(workdir))
+        if self.group is not None:  # the sandbox and all it starts, from the first instruction
+            command = [sys.executable, "-c", cgroups.JOIN, *self.group.procs_files(), "--",
+                       *command]
+        return command
 
 
 def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
@@ -177,6 +182,7 @@ def _probe_program(source: str, test_id: str, inputs: Path, out: Path) -> str:
 
 
 _PROCESS_SEED: list[int] = []  # plain `nbgrader autograde`: one seed per process, drawn once
+_WARNED: list[bool] = []  # the missing control groups are said once per process
 
 
 class GradingExecute(Execute):
@@ -197,6 +203,12 @@ class GradingExecute(Execute):
     cell_output_bytes = Integer(256 * 1024, help="Output bytes kept per cell.").tag(config=True)
     notebook_output_bytes = Integer(2 * 2**20, help="Output bytes kept per notebook.").tag(
         config=True)
+    control_groups = Bool(True, help="Put each sandboxed kernel in a control group: memory "
+                                     "(tmpfs included), processes and CPU weight limited for "
+                                     "everything it starts, where the machine allows.").tag(
+        config=True)
+    max_processes = Integer(512, help="Processes and threads a sandboxed kernel may have at "
+                                      "once (with control groups).").tag(config=True)
     probe_seed = Integer(-1, help="Seed of the hidden tests' probe inputs for this class run "
                                   "(-1: draw one; `python -m grading` draws one per run and "
                                   "logs it).").tag(config=True)
@@ -218,14 +230,31 @@ class GradingExecute(Execute):
 
     def create_kernel_manager(self):
         manager = super().create_kernel_manager()
-        self._workdir = sandbox.make_workdir()
+        group = self._control_group()
+        self._workdir = sandbox.make_workdir(on_tmpfs=group is not None)
         self._workdirs.append(self._workdir)
         if isinstance(manager, GradingKernelManager):
             manager.memory_limit_mb = self.memory_limit_mb
             manager.kernel_env = self._grading_env()
             manager.sandboxed = self.sandboxed
-            manager.use_workdir(self._workdir)
+            manager.use_workdir(self._workdir, group)
         return manager
+
+    def _control_group(self) -> cgroups.Group | None:
+        """A control group for the next kernel (memory, pids, CPU weight for all it starts),
+        or None where the machine gives none (said once per process) or unsandboxed."""
+        if not self.sandboxed or not self.control_groups:
+            return None
+        if cgroups.unavailable_reason():
+            if not _WARNED:
+                self.log.warning("Grading without control groups: %s",
+                                 cgroups.unavailable_reason())
+                _WARNED.append(True)
+            return None
+        memory = self.memory_limit_mb * 2**20 if self.memory_limit_mb > 0 else 2**62
+        group = cgroups.Group.create(cgroups.Limits(memory, self.max_processes))
+        self._groups.append(group)
+        return group
 
     # --- the whole notebook -------------------------------------------------------------------
 
@@ -236,6 +265,7 @@ class GradingExecute(Execute):
         self._restarts = 0
         self._abandoned = ""
         self._workdirs: list[Path] = []
+        self._groups: list[cgroups.Group] = []
         self.error_on_timeout = {
             "ename": "CellTimeoutError",
             "evalue": f"this cell ran longer than the {self.timeout} s per-cell limit and was "
@@ -248,6 +278,8 @@ class GradingExecute(Execute):
             try:
                 self._execute_notebook(nb, resources, hidden, records)
             finally:
+                for group in self._groups:  # nothing the student started outlives grading
+                    group.remove()
                 for workdir in self._workdirs:
                     shutil.rmtree(workdir, ignore_errors=True)
             if hidden:
@@ -435,6 +467,9 @@ class GradingExecute(Execute):
         except Exception as error:  # a dead kernel may fail to clean up; start afresh anyway
             self.log.warning("Cleaning up the dead kernel failed: %s", error)
         self.km = self.kc = None
+        while self._groups:  # what the dead kernel held (its tmpfs files too) goes with it
+            self._groups.pop().remove()
+        shutil.rmtree(self._workdir, ignore_errors=True)
         self.km = self.create_kernel_manager()
         self.start_new_kernel()
         self.start_new_kernel_client()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 SANDBOX_UID = 65534  # "nobody"
 TMP_BYTES = 1 << 30  # size of the sandbox's /tmp (a tmpfs, so it costs memory when filled)
+SHM_BYTES = 256 << 20  # size of its /dev/shm (bwrap's /dev would give it the host's)
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
              "localtime", "hosts", "mime.types", "fonts")
 HOW_TO_GET_ONE = (
@@ -77,6 +78,7 @@ def command(workdir: Path, inner: list[str], env: dict[str, str]) -> list[str]:
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+            "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
             "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     if os.geteuid() == 0:
         args += ["--cap-drop", "ALL"]
@@ -108,10 +110,16 @@ def base_env(workdir: Path) -> dict[str, str]:
             "PYTHONNOUSERSITE": "1", "MPLCONFIGDIR": str(workdir / "home" / ".matplotlib")}
 
 
-def make_workdir() -> Path:
+SHARED_MEMORY = Path("/dev/shm")
+
+
+def make_workdir(on_tmpfs: bool = False) -> Path:
     """A fresh private working folder (0700) for one sandboxed kernel: cwd/, home/, probes/,
-    with matplotlib's font list already in its MPLCONFIGDIR."""
-    workdir = Path(tempfile.mkdtemp(prefix="grading-sandbox-"))
+    with matplotlib's font list already in its MPLCONFIGDIR. `on_tmpfs` (for a kernel in a
+    control group): on /dev/shm, where what the kernel writes is charged to its group's memory
+    limit instead of filling the course's disk."""
+    where = SHARED_MEMORY if on_tmpfs and os.access(SHARED_MEMORY, os.W_OK) else None
+    workdir = Path(tempfile.mkdtemp(prefix="grading-sandbox-", dir=where))
     for sub in ("cwd", "home", "probes"):
         (workdir / sub).mkdir()
     fonts = font_list()

@@ -98,8 +98,9 @@ class _Borrower:
                     except BaseException:
                         continue
                     plain = probe_runtime._plain(value)
-                    if plain is None:
-                        continue
+                    if plain is None or (plain.dtype == bool) != (
+                            truth is not None and truth.dtype == bool):
+                        continue  # a True or False is no answer to a numeric question
                     if truth is not None and plain.shape == truth.shape and np.allclose(
                             plain, truth, rtol=1e-4, atol=1e-5, equal_nan=True):
                         self.leaks.append(f"{name} <- {getattr(candidate, '__name__', candidate)}")

@@ -1,24 +1,20 @@
-"""Hidden tests of 06_beyond_gan. Probes run in the student's sandboxed kernel after the notebook
-and record outputs; verdicts run in the grader and decide them (see grading/verdicts.py). Each
-verdict redoes the visible checks of its cell on probe data and adds stricter ones; expected values
-are computed here in float64 NumPy from inputs the verdict draws itself, never from data the
-kernel sent back.
+"""Verdicts of 06_beyond_gan's hidden tests: the grader side (see grading/verdicts.py).
+`probe_inputs` draws each class run's inputs from its seed (random images, pyramids, logits,
+features, block positions and weight seeds, beside fixed cases with known answers); each verdict
+redoes the visible checks of its cell on those inputs and adds stricter ones. Expected values are
+computed here, in float64 NumPy from the inputs (the exact formulas live only on this side),
+never from data the kernel sent back.
 
-One mistake costs one task: the probe of Task 2 (reconstruct_from_pyramid, which may call Task
-1's upsample, downsample or laplacian_pyramid) runs with the private reference versions below in
-place of the student's (answers.using), so a wrong Task 1 fails only its own verdict."""
-
-import importlib.util
-from functools import partial
+Task 2's probe lends Task 1 as data (the solution's outputs for the calls the solution made), so
+its pyramids are drawn apart from Task 1's inputs; the traced (tf.function) cases of Tasks 4 and 6
+stay traced."""
 
 import numpy as np
 
-# Probes run in the student's kernel after the student's code, which may have patched the
-# imported common.checks (to make a check pass): this module uses its own copy, loaded afresh
-# from the read-only file.
-_checks_spec = importlib.util.find_spec("common.checks")
-checks = importlib.util.module_from_spec(_checks_spec)
-_checks_spec.loader.exec_module(checks)
+from common import checks
+
+from .probes import (AD_GRADIENT, AD_TRACED, PD_BLOCK, PD_CONDITION, PD_FAR, PD_MIN, PD_NEAR,
+                     PD_ORDER, PD_SHAPES, PD_TRAINABLE, PL_TRACED)
 
 
 def _f32(value):
@@ -29,12 +25,6 @@ def _f32(value):
 # a tf.function, where NumPy calls on tensors and .numpy() fail.
 TRACED_HINT = ("it must also run inside a tf.function, as demo mode's traced training step calls "
                "it: use TensorFlow or keras.ops operations on tensors (no NumPy, no .numpy()).")
-
-
-def _traced(function, *args):
-    import tensorflow as tf
-
-    return tf.function(function)(*args)
 
 
 def _check_traced(got, name, expected, rtol, atol):
@@ -76,6 +66,11 @@ def _softplus(u):
     return np.logaddexp(0.0, np.asarray(u, np.float64))
 
 
+def _pix2pix(fake_logits, generated, target, l1_weight=100.0):
+    return (_softplus(-np.asarray(fake_logits, np.float64)).mean()
+            + l1_weight * np.abs(np.asarray(target, np.float64) - generated).mean())
+
+
 def _adain(features, scale, bias, epsilon=1e-5):
     x = np.asarray(features, np.float64)
     mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
@@ -83,28 +78,14 @@ def _adain(features, scale, bias, epsilon=1e-5):
     return scale[:, None, None, :] * (x - mean) / np.sqrt(var + epsilon) + bias[:, None, None, :]
 
 
-# ---------------------------------------------- reference versions of earlier tasks (in kernel)
-
-
-def _reference_downsample(images):
-    """Task 1's downsample (returns a float32 tensor, as the solution does)."""
-    import tensorflow as tf
-
-    return tf.constant(_down(checks.to_numpy(images)), tf.float32)
-
-
-def _reference_upsample(images):
-    """Task 1's upsample."""
-    import tensorflow as tf
-
-    return tf.constant(_up(checks.to_numpy(images)), tf.float32)
-
-
-def _reference_laplacian_pyramid(images, levels):
-    """Task 1's laplacian_pyramid."""
-    import tensorflow as tf
-
-    return [tf.constant(level, tf.float32) for level in _pyramid(checks.to_numpy(images), levels)]
+def _adain_gradient(features, scale, bias, weights, epsilon=1e-5):
+    """d sum(adain(features, scale, bias) * weights) / d features (mean and variance included)."""
+    x = np.asarray(features, np.float64)
+    g = np.asarray(weights, np.float64) * np.asarray(scale, np.float64)[:, None, None, :]
+    centred = x - x.mean(axis=(1, 2), keepdims=True)
+    sigma = np.sqrt(x.var(axis=(1, 2), keepdims=True) + epsilon)
+    return ((g - g.mean(axis=(1, 2), keepdims=True)) / sigma
+            - centred * (g * centred).mean(axis=(1, 2), keepdims=True) / sigma**3)
 
 
 # ------------------------------------------------------------------ Task 1: laplacian_pyramid
@@ -118,64 +99,44 @@ PYR_DIGITS = "laplacian_pyramid of (2, 28, 28, 1) images, levels=3"
 PYR_FOUR = "laplacian_pyramid of (1, 16, 8, 2) random images, levels=4"
 PYR_ONE = "laplacian_pyramid of (2, 6, 6, 1) random images, levels=1"
 PYR_TWO_INT = "laplacian_pyramid of a float64 NumPy image, levels=2"
-PYRAMIDS = (PYR_THREE, PYR_DIGITS, PYR_FOUR, PYR_ONE, PYR_TWO_INT)
 
 
-def _pyramid_inputs():
-    rng = np.random.default_rng(21)
+def _laplacian_inputs(seed):
+    rng = np.random.default_rng([seed, 1])
     digits = np.zeros((2, 28, 28, 1), np.float32) - 1.0
     digits[0, 6:22, 12:16] = 1.0  # a "1"
     digits[1, 5:9, 8:20], digits[1, 5:23, 16:20] = 1.0, 1.0  # a "7"
     return {
-        PYR_THREE: (_f32(rng.uniform(-1, 1, (2, 8, 8, 3))), 3),
-        PYR_DIGITS: (digits, 3),
-        PYR_FOUR: (_f32(rng.normal(size=(1, 16, 8, 2))), 4),
-        PYR_ONE: (_f32(rng.normal(size=(2, 6, 6, 1))), 1),
-        PYR_TWO_INT: (rng.integers(0, 5, (1, 4, 6, 1)).astype(np.float64), 2),
+        "downsample": {DOWN_BLOCK: np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1),
+                       DOWN_RANDOM: _f32(rng.normal(size=(3, 10, 6, 2)))},
+        "upsample": {UP_BLOCK: _f32([[[[1.0], [2.0]], [[3.0], [4.0]]]]),
+                     UP_RANDOM: _f32(rng.normal(size=(2, 3, 5, 3)))},
+        "laplacian_pyramid": {
+            PYR_THREE: (_f32(rng.uniform(-1, 1, (2, 8, 8, 3))), 3),
+            PYR_DIGITS: (digits, 3),
+            PYR_FOUR: (_f32(rng.normal(size=(1, 16, 8, 2))), 4),
+            PYR_ONE: (_f32(rng.normal(size=(2, 6, 6, 1))), 1),
+            PYR_TWO_INT: (rng.integers(0, 5, (1, 4, 6, 1)).astype(np.float64), 2),
+        },
     }
 
 
-def _sampling_inputs():
-    rng = np.random.default_rng(22)
-    return {
-        DOWN_BLOCK: np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1),
-        DOWN_RANDOM: _f32(rng.normal(size=(3, 10, 6, 2))),
-        UP_BLOCK: _f32([[[[1.0], [2.0]], [[3.0], [4.0]]]]),
-        UP_RANDOM: _f32(rng.normal(size=(2, 3, 5, 3))),
-    }
-
-
-def probe_test_laplacian_pyramid(answers):
-    downsample, upsample = answers["downsample"], answers["upsample"]
-    laplacian_pyramid = answers["laplacian_pyramid"]
-    entries = {name: partial(downsample if name.startswith("down") else upsample, images)
-               for name, images in _sampling_inputs().items()}
-
-    def pyramid(images, levels):
-        levels_out = laplacian_pyramid(images, levels)
-        return {"length": len(levels_out), **{str(k): v for k, v in enumerate(levels_out)}}
-
-    for name, (images, levels) in _pyramid_inputs().items():
-        entries[name] = partial(pyramid, images, levels)
-    return entries
-
-
-def verdict_test_laplacian_pyramid(got, ref):
-    sampling = _sampling_inputs()
+def verdict_test_laplacian_pyramid(got, ref, inputs):
+    down, up = inputs["downsample"], inputs["upsample"]
     checks.check_cases(got, [
-        (DOWN_BLOCK, _down(sampling[DOWN_BLOCK]), 0.0, 1e-5,
+        (DOWN_BLOCK, _down(down[DOWN_BLOCK]), 0.0, 1e-5,
          "each output pixel is the MEAN of a 2 x 2 block; taking every second pixel, or a sum, "
          "is not the 2 x 2 average."),
-        (DOWN_RANDOM, _down(sampling[DOWN_RANDOM]), 0.0, 1e-5,
+        (DOWN_RANDOM, _down(down[DOWN_RANDOM]), 0.0, 1e-5,
          "downsample: (N, H, W, C) -> (N, H/2, W/2, C), the mean of each 2 x 2 block, per "
          "image and channel."),
-        (UP_BLOCK, _up(sampling[UP_BLOCK]), 0.0, 1e-5,
+        (UP_BLOCK, _up(up[UP_BLOCK]), 0.0, 1e-5,
          "nearest neighbour: output [i, j] = input [i // 2, j // 2]; bilinear interpolation or "
          "zeros between the pixels are other up-samplings."),
-        (UP_RANDOM, _up(sampling[UP_RANDOM]), 0.0, 1e-5,
+        (UP_RANDOM, _up(up[UP_RANDOM]), 0.0, 1e-5,
          "upsample: (N, H, W, C) -> (N, 2H, 2W, C), each pixel copied into a 2 x 2 block."),
     ])
-    for name, (images, levels) in _pyramid_inputs().items():
+    for name, (images, levels) in inputs["laplacian_pyramid"].items():
         length = int(np.asarray(got[f"{name}/length"]))
         if length != levels:
             raise AssertionError(
@@ -201,8 +162,9 @@ REC_ONE = "reconstruct_from_pyramid of a one-entry pyramid"
 REC_ROUND = "reconstruct_from_pyramid(laplacian_pyramid(28 x 28 images, 3)) (reference pyramid)"
 
 
-def _reconstruct_inputs():
-    rng = np.random.default_rng(23)
+def _reconstruct_inputs(seed):
+    # Its own stream, apart from Task 1's inputs: the probe lends Task 1's outputs on these.
+    rng = np.random.default_rng([seed, 2])
     digits = _f32(rng.uniform(-1, 1, (2, 28, 28, 1)))
     return {
         REC_TWO: [np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1) / 10,
@@ -214,81 +176,80 @@ def _reconstruct_inputs():
     }
 
 
-def probe_test_reconstruct_from_pyramid(answers):
-    reconstruct_from_pyramid = answers["reconstruct_from_pyramid"]
-
-    def entry(pyramid):
-        def compute():
-            with answers.using(upsample=_reference_upsample, downsample=_reference_downsample,
-                               laplacian_pyramid=_reference_laplacian_pyramid):
-                return reconstruct_from_pyramid(list(pyramid))
-        return compute
-
-    return {name: entry(pyramid) for name, pyramid in _reconstruct_inputs().items()}
-
-
-def verdict_test_reconstruct_from_pyramid(got, ref):
+def verdict_test_reconstruct_from_pyramid(got, ref, inputs):
     hint = ("start from the last entry (the coarsest image) and go up, I_k = u(I_{k+1}) + h_k, "
             "with the nearest-neighbour u of Task 1: every residual added once, at its own size.")
-    cases = [(name, _reconstruct(pyramid), 0.0, 1e-4, hint)
-             for name, pyramid in _reconstruct_inputs().items()]
-    cases[3] = (REC_ONE, _reconstruct_inputs()[REC_ONE][0], 0.0, 1e-6,
+    cases = [(name, _reconstruct(pyramid), 0.0, 1e-4, hint) for name, pyramid in inputs.items()]
+    cases[3] = (REC_ONE, inputs[REC_ONE][0], 0.0, 1e-6,
                 "a pyramid of one level is the image itself.")
     checks.check_cases(got, cases)
 
 
 # --------------------------------------------------------------- Task 3: build_patch_discriminator
 
-PD_SHAPES = "input and output shapes of build_patch_discriminator()"
-PD_MIN = "smallest patch logit over 16 random draws of the weights"
-PD_FAR = "change of the bottom-right logit [6, 6] when only the top-left 8 x 8 pixels change"
-PD_NEAR = "change of the top-left logit [0, 0] when the top-left 8 x 8 candidate pixels change"
-PD_CONDITION = "change of the top-left logit [0, 0] when the top-left 8 x 8 condition pixels change"
-PD_TRAINABLE = "number of trainable weights"
+BLOCK = 8  # side of the changed block of pixels
+FAR = 16  # pixels between a block and a patch (of 4 x 4 pixels) that may not see it
 
 
-def probe_test_build_patch_discriminator(answers):
-    model = answers["build_patch_discriminator"]()
-    rng = np.random.default_rng(31)
-    condition = _f32(rng.uniform(-1, 1, (4, 28, 28, 1)))
-    candidate = _f32(rng.uniform(-1, 1, (4, 28, 28, 1)))
-
-    def shapes():
-        inputs = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
-        as_row = lambda shape: [-1 if d is None else int(d) for d in shape]  # noqa: E731
-        return {"inputs": np.array([as_row(s) for s in inputs]),
-                "output": np.array(as_row(model.output_shape))}
-
-    def logits(c, x):
-        return checks.to_numpy(model([c, x])).astype(np.float64)
-
-    def change(which, where):
-        c, x = condition.copy(), candidate.copy()
-        target = c if which == "condition" else x
-        target[:, :8, :8] = -target[:, :8, :8]
-        out = np.abs(logits(c, x) - logits(condition, candidate))
-        if out.ndim != 4:
-            return out.max()
-        return out.reshape(out.shape[0], -1, out.shape[-1])[:, where].max()
-
-    return {
-        PD_SHAPES: shapes,
-        PD_MIN: lambda: checks.redrawn_outputs(model, [condition, candidate]).min(),
-        PD_FAR: {"candidate": partial(change, "candidate", 48),
-                 "condition": partial(change, "condition", 48)},
-        PD_NEAR: partial(change, "candidate", 0),
-        PD_CONDITION: partial(change, "condition", 0),
-        PD_TRAINABLE: lambda: len(model.trainable_variables),
-    }
+def _discriminator_inputs(seed):
+    rng = np.random.default_rng([seed, 3])
+    batch = int(rng.integers(3, 7))
+    found = {"condition": _f32(rng.uniform(-1, 1, (batch, 28, 28, 1))),
+             "candidate": _f32(rng.uniform(-1, 1, (batch, 28, 28, 1))),
+             "redraw seed": int(rng.integers(1, 2**31))}
+    for which in ("candidate", "condition"):
+        # A block on the top or the left edge: the patches of the last row or column lie FAR
+        # pixels below or right of it (as the bottom-right patch lies from the top-left block).
+        image, offset = int(rng.integers(batch)), int(rng.integers(0, 28 - BLOCK + 1))
+        found[f"{which} block"] = (image, 0, offset) if rng.integers(2) else (image, offset, 0)
+    order = rng.permutation(batch)
+    while np.array_equal(order, np.arange(batch)):
+        order = rng.permutation(batch)
+    found["order"] = order
+    return found
 
 
-def verdict_test_build_patch_discriminator(got, ref):
-    inputs = np.asarray(got[f"{PD_SHAPES}/inputs"])
+def _check_block(got, which, block, batch):
+    name = PD_BLOCK.format(which)
+    image, row, column = block
+    change = np.asarray(got[name], np.float64)
+    if change.shape != (batch, 7, 7, 1):
+        raise AssertionError(
+            f"{name}: expected changes of shape ({batch}, 7, 7, 1), one per patch logit of the "
+            f"{batch} images; got shape {change.shape}. Hint: the output is (None, 7, 7, 1).")
+    near = ((row + BLOCK // 2) // 4, (column + BLOCK // 2) // 4)
+    where = (f"image {image}, rows {row}-{row + BLOCK - 1} and columns "
+             f"{column}-{column + BLOCK - 1}")
+    if change[(image, *near)].max() <= 1e-6:
+        raise AssertionError(
+            f"{name} ({where}): expected the logit {list(near)} of that image, whose patch lies "
+            "inside the block, to change; got no change. " + (
+                "Hint: the candidate must reach the logits." if which == "candidate" else
+                "Hint: the discriminator judges the pair D(x, y): concatenate the condition and "
+                "the candidate as channels."))
+    rows, columns = np.arange(7)[:, None], np.arange(7)[None, :]
+    far = (4 * rows - (row + BLOCK) >= FAR) | (4 * columns - (column + BLOCK) >= FAR)
+    if change[image, far].max(initial=0.0) > 1e-6:
+        raise AssertionError(
+            f"{name} ({where}): expected no change of the logits of the patches at least {FAR} "
+            "pixels below or right of the block, a patch logit sees only its own region. Hint: "
+            "convolutions only (kernel size 3 to 5); Flatten or Dense or a global pooling let "
+            "every logit see the whole image.")
+    others = np.delete(change, image, axis=0)
+    if others.size and others.max() > 1e-6:
+        raise AssertionError(
+            f"{name} ({where}): expected no change of the logits of the other images; got a "
+            "change. Hint: each pair (condition, candidate) is judged on its own: no layer may "
+            "mix the images of a batch.")
+
+
+def verdict_test_build_patch_discriminator(got, ref, inputs):
+    shapes = np.asarray(got[f"{PD_SHAPES}/inputs"])
     output = np.asarray(got[f"{PD_SHAPES}/output"])
-    if inputs.shape != (2, 4) or not np.array_equal(inputs[:, 1:], [[28, 28, 1], [28, 28, 1]]):
+    if shapes.shape != (2, 4) or not np.array_equal(shapes[:, 1:], [[28, 28, 1], [28, 28, 1]]):
         raise AssertionError(
             f"{PD_SHAPES}: expected two inputs of shape (None, 28, 28, 1) (condition, candidate); "
-            f"got {inputs.tolist()}. Hint: keras.Model([condition, candidate], logits) with two "
+            f"got {shapes.tolist()}. Hint: keras.Model([condition, candidate], logits) with two "
             "keras.Input((28, 28, 1)).")
     if output.tolist() != [-1, 7, 7, 1]:
         raise AssertionError(
@@ -315,6 +276,16 @@ def verdict_test_build_patch_discriminator(got, ref):
     if int(got[PD_TRAINABLE]) < 2:
         raise AssertionError(f"{PD_TRAINABLE}: expected trainable convolutions; got "
                              f"{int(got[PD_TRAINABLE])}.")
+    for which in ("candidate", "condition"):
+        _check_block(got, which, inputs[f"{which} block"], len(inputs["candidate"]))
+    order = np.asarray(inputs["order"])
+    given = np.asarray(got[f"{PD_ORDER}/given"], np.float64)
+    checks.check_shape(given, (len(order), 7, 7, 1), name=f"{PD_ORDER} (in the given order)",
+                       hint="the output is (None, 7, 7, 1), one map of logits per image.")
+    checks.check_close(got[f"{PD_ORDER}/reordered"], given[order], rtol=1e-5, atol=1e-5,
+                       name=f"{PD_ORDER} (pairs {order.tolist()})",
+                       hint="each pair (condition, candidate) is judged on its own: its logits "
+                            "may not depend on the other images of the batch or their order.")
 
 
 # --------------------------------------------------------------- Task 4: pix2pix_generator_loss
@@ -326,15 +297,14 @@ PL_DEFAULT = "pix2pix_generator_loss with the default l1_weight=100"
 PL_SEVEN = "pix2pix_generator_loss with l1_weight=2.5"
 PL_LARGE = "pix2pix_generator_loss with large logits (+-40) and l1_weight=10"
 PL_OTHER = "pix2pix_generator_loss of a batch of 5 with 4 x 4 patches and 2-channel images"
-PL_TRACED = "pix2pix_generator_loss inside a tf.function, with l1_weight=2.5"
 
 
-def _pix2pix_inputs():
-    rng = np.random.default_rng(41)
+def _pix2pix_inputs(seed):
+    rng = np.random.default_rng([seed, 4])
     logits = _f32(rng.normal(0.0, 3.0, (3, 7, 7, 1)))
     generated, target = (_f32(rng.uniform(-1, 1, (3, 28, 28, 1))) for _ in range(2))
     large = _f32(np.where(rng.uniform(size=(2, 7, 7, 1)) < 0.5, -40.0, 40.0))
-    return {
+    eager = {
         PL_ZERO: (np.zeros((2, 7, 7, 1), np.float32), np.zeros((2, 28, 28, 1), np.float32),
                   np.zeros((2, 28, 28, 1), np.float32)),
         PL_ADV: (logits, generated, target, 0.0),
@@ -345,21 +315,10 @@ def _pix2pix_inputs():
         PL_OTHER: (_f32(rng.normal(size=(5, 4, 4, 1))), _f32(rng.normal(size=(5, 8, 8, 2))),
                    _f32(rng.normal(size=(5, 8, 8, 2))), 3.0),
     }
+    return {"eager": eager, "traced": eager[PL_SEVEN]}
 
 
-def probe_test_pix2pix_generator_loss(answers):
-    loss = answers["pix2pix_generator_loss"]
-    entries = {name: partial(loss, *args) for name, args in _pix2pix_inputs().items()}
-    entries[PL_TRACED] = partial(_traced, loss, *_pix2pix_inputs()[PL_SEVEN])
-    return entries
-
-
-def _pix2pix(fake_logits, generated, target, l1_weight=100.0):
-    return (_softplus(-np.asarray(fake_logits, np.float64)).mean()
-            + l1_weight * np.abs(np.asarray(target, np.float64) - generated).mean())
-
-
-def verdict_test_pix2pix_generator_loss(got, ref):
+def verdict_test_pix2pix_generator_loss(got, ref, inputs):
     checks.check_shape(got[PL_ZERO], (), name=PL_ZERO,
                        hint="return one scalar: the mean over all patches plus the weighted "
                             "mean L1.")
@@ -375,8 +334,8 @@ def verdict_test_pix2pix_generator_loss(got, ref):
         PL_OTHER: "means over all entries, whatever the shapes of the patches and images.",
     }
     checks.check_cases(got, [(name, _pix2pix(*args), 1e-4, 1e-5, hints[name])
-                             for name, args in _pix2pix_inputs().items()])
-    _check_traced(got, PL_TRACED, _pix2pix(*_pix2pix_inputs()[PL_SEVEN]), 1e-4, 1e-5)
+                             for name, args in inputs["eager"].items()])
+    _check_traced(got, PL_TRACED, _pix2pix(*inputs["traced"]), 1e-4, 1e-5)
 
 
 # --------------------------------------------------------------- Task 5: cycle_consistency_loss
@@ -388,8 +347,8 @@ CC_SIZES = "cycle_consistency_loss with A of shape (1, 10, 10, 1) and B of shape
 CC_SAME = "cycle_consistency_loss when both cycles are exact"
 
 
-def _cycle_inputs():
-    rng = np.random.default_rng(51)
+def _cycle_inputs(seed):
+    rng = np.random.default_rng([seed, 5])
     a, b = np.zeros((2, 4, 4, 1), np.float32), np.zeros((3, 6, 6, 1), np.float32)
     ra, ca, rb, cb = (_f32(rng.normal(size=s)) for s in [(2, 5, 5, 3)] * 2 + [(4, 3, 3, 1)] * 2)
     sa = _f32(rng.normal(size=(1, 10, 10, 1)))
@@ -403,12 +362,7 @@ def _cycle_inputs():
     }
 
 
-def probe_test_cycle_consistency_loss(answers):
-    loss = answers["cycle_consistency_loss"]
-    return {name: partial(loss, *args) for name, args in _cycle_inputs().items()}
-
-
-def verdict_test_cycle_consistency_loss(got, ref):
+def verdict_test_cycle_consistency_loss(got, ref, inputs):
     checks.check_shape(got[CC_HALF], (), name=CC_HALF,
                        hint="return one scalar: the two mean absolute errors added.")
     hint = ("mean |real_a - cycled_a| + mean |real_b - cycled_b|: both directions, each a MEAN "
@@ -416,7 +370,7 @@ def verdict_test_cycle_consistency_loss(got, ref):
     checks.check_cases(got, [
         (name, np.abs(np.asarray(ra, np.float64) - ca).mean()
          + np.abs(np.asarray(rb, np.float64) - cb).mean(), 1e-5, 1e-6, hint)
-        for name, (ra, ca, rb, cb) in _cycle_inputs().items()])
+        for name, (ra, ca, rb, cb) in inputs.items()])
 
 
 # ------------------------------------------------------------------------------ Task 6: adain
@@ -427,18 +381,16 @@ AD_CONSTANT = "adain of constant feature maps (variance 0)"
 AD_SMALL = "adain of a 2 x 2 map of variance 1e-4 (epsilon = 1e-5)"
 AD_EPSILON = "adain(..., epsilon=0.5) of features of variance about 1"
 AD_ONE = "adain of a batch of one image, 7 x 7 x 3"
-AD_GRADIENT = "gradient of sum(adain(features) * weights) with respect to the features"
-AD_TRACED = "adain inside a tf.function, of (3, 5, 4, 6) features"
 
 
-def _adain_inputs():
-    rng = np.random.default_rng(61)
+def _adain_inputs(seed):
+    rng = np.random.default_rng([seed, 6])
     features = _f32(rng.normal(2.0, 3.0, (3, 5, 4, 6)))
     features[1] = 10.0 * features[1] - 7.0
     features[..., 2] *= 0.1
     unit = _f32(rng.normal(size=(2, 6, 6, 4)) * np.array([0.2, 1.0, 4.0, 9.0]) + 3.0)
     small = _f32([[0.01, -0.01], [-0.01, 0.01]]).reshape(1, 2, 2, 1)
-    return {
+    eager = {
         AD_RANDOM: (features, _f32(rng.uniform(0.5, 2.0, (3, 6))), _f32(rng.normal(size=(3, 6)))),
         AD_UNIT: (unit, np.ones((2, 4), np.float32), np.zeros((2, 4), np.float32)),
         AD_CONSTANT: (np.full((2, 3, 3, 2), 4.0, np.float32), np.full((2, 2), 3.0, np.float32),
@@ -449,30 +401,12 @@ def _adain_inputs():
         AD_ONE: (_f32(rng.normal(1.0, 2.0, (1, 7, 7, 3))), _f32([[2.0, -1.0, 0.5]]),
                  _f32([[0.0, 1.0, -3.0]])),
     }
+    return {"eager": eager, "traced": eager[AD_RANDOM], "gradient": eager[AD_RANDOM],
+            "gradient weights": _f32(rng.normal(size=features.shape))}
 
 
-def probe_test_adain(answers):
-    adain = answers["adain"]
-    entries = {name: partial(adain, *args) for name, args in _adain_inputs().items()}
-
-    def gradient():
-        import tensorflow as tf
-
-        features, scale, bias = _adain_inputs()[AD_RANDOM]
-        variable = tf.Variable(features)
-        weights = _f32(np.random.default_rng(62).normal(size=features.shape))
-        with tf.GradientTape() as tape:
-            total = tf.reduce_sum(tf.cast(adain(variable, scale, bias), tf.float32) * weights)
-        grad = tape.gradient(total, variable)
-        return np.full(features.shape, np.nan, np.float32) if grad is None else grad
-
-    entries[AD_GRADIENT] = gradient
-    entries[AD_TRACED] = partial(_traced, adain, *_adain_inputs()[AD_RANDOM])
-    return entries
-
-
-def verdict_test_adain(got, ref):
-    inputs = _adain_inputs()
+def verdict_test_adain(got, ref, inputs):
+    eager = inputs["eager"]
     checks.check_shape(got[AD_RANDOM], (3, 5, 4, 6), name=AD_RANDOM,
                        hint="same shape as the features: broadcast the (N, C) scale and bias.")
     unit = np.asarray(got[AD_UNIT], np.float64)
@@ -496,11 +430,27 @@ def verdict_test_adain(got, ref):
         AD_ONE: "a batch of one image works the same way: statistics over H and W, not the batch.",
     }
     checks.check_cases(got, [(name, _adain(*args), 1e-4, 1e-4, hints[name])
-                             for name, args in inputs.items()])
-    _check_traced(got, AD_TRACED, _adain(*inputs[AD_RANDOM]), 1e-4, 1e-4)
+                             for name, args in eager.items()])
+    _check_traced(got, AD_TRACED, _adain(*inputs["traced"]), 1e-4, 1e-4)
     gradient = np.asarray(got[AD_GRADIENT], np.float64)
     if not np.all(np.isfinite(gradient)) or np.abs(gradient).max() == 0:
         raise AssertionError(
             f"{AD_GRADIENT}: expected a finite, nonzero gradient; got none. Hint: use "
             "TensorFlow or keras.ops operations, not NumPy, so that the generator trains "
             "through AdaIN.")
+    expected = _adain_gradient(*inputs["gradient"], inputs["gradient weights"])
+    checks.check_cases(got, [(AD_GRADIENT, expected, 1e-3, 1e-4 * np.abs(expected).max(),
+                              "the gradient flows through the mean and the variance too: compute "
+                              "both from the features with TensorFlow operations (no NumPy, no "
+                              ".numpy(), no stop_gradient).")])
+
+
+def probe_inputs(seed):
+    return {
+        "test_laplacian_pyramid": _laplacian_inputs(seed),
+        "test_reconstruct_from_pyramid": _reconstruct_inputs(seed),
+        "test_build_patch_discriminator": _discriminator_inputs(seed),
+        "test_pix2pix_generator_loss": _pix2pix_inputs(seed),
+        "test_cycle_consistency_loss": _cycle_inputs(seed),
+        "test_adain": _adain_inputs(seed),
+    }

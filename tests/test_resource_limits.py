@@ -240,3 +240,26 @@ def test_attackers_cost_only_themselves_and_an_honest_classmate_keeps_its_time(t
     with Gradebook(f"sqlite:///{tmp_path / 'course' / 'gradebook.db'}") as gradebook:
         submission = gradebook.find_submission("00_setup", "b_honest")
         assert submission.code_score == submission.max_code_score > 0  # autograded: full
+
+
+def test_cgroup_v2_groups_are_written_as_the_kernel_expects(tmp_path, monkeypatch):
+    """The v2 path (one hierarchy, a delegated group), on a folder laid out like cgroupfs:
+    controllers enabled for the children, then the group's limits. (This project's machines
+    have v1; the v2 files are documented in the kernel's cgroup-v2.rst.)"""
+    monkeypatch.setattr(cgroups, "_own_paths", lambda: {"": "/user.slice/grading.scope"})
+    parent = tmp_path / "user.slice" / "grading.scope"
+    parent.mkdir(parents=True)
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (parent / "cgroup.controllers").write_text("cpu memory pids\n")
+    (parent / "cgroup.subtree_control").write_text("memory\n")
+    group = cgroups.Group.create(cgroups.Limits(3 * GiB, pids=99, cpu_weight=100), tmp_path)
+    (folder,) = group.folders.values()
+    assert group.version == 2 and folder.parent == parent
+    assert (parent / "cgroup.subtree_control").read_text() == "+pids +cpu"
+    assert (folder / "memory.max").read_text() == str(3 * GiB)
+    assert (folder / "pids.max").read_text() == "99"
+    assert (folder / "cpu.weight").read_text() == "100"
+    assert group.procs_files() == [str(folder / "cgroup.procs")]
+    (parent / "cgroup.controllers").write_text("cpu memory\n")  # pids not delegated
+    with pytest.raises(OSError):
+        cgroups.Group.create(cgroups.Limits(GiB), tmp_path)

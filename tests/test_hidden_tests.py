@@ -13,6 +13,7 @@ answer reaches the student's kernel, and probe inputs change with each class run
 from __future__ import annotations
 
 import ast
+import json
 import contextlib
 import gc
 import io
@@ -298,3 +299,77 @@ def test_sandboxed_kernel_imports_the_mounted_common(tmp_path):
         shutil.rmtree(workdir, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).parent == sandbox.pack_folders()[0]
+
+
+# ---- the environment: a second clone, and a class the solution would fail -------------------
+
+
+def _clone(tmp_path: Path) -> Path:
+    """A second copy of the pack (as a second `git clone` would be) whose environment's
+    editable install still points at this repository."""
+    import shutil
+
+    clone = tmp_path / "second-clone"
+    for name in ("common", "data", "grading", "solutions", "exercises"):
+        shutil.copytree(course.REPO / name, clone / name,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    for name in ("nbgrader_config.py", "pyproject.toml"):
+        shutil.copy(course.REPO / name, clone / name)
+    return clone
+
+
+def _run_class(clone: Path, tmp_path: Path):
+    import subprocess
+
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
+    import hostile
+
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    honest = hostile.answered("00_setup")
+    honest.cells.append(nbformat.v4.new_code_cell(
+        'import common\nprint("common imported from", common.__file__)'))
+    nbformat.write(honest, str(submissions / "honest.ipynb"))
+    return subprocess.run([sys.executable, "-m", "grading", "run", "00_setup", str(submissions),
+                           "--course", str(tmp_path / "course"), "--jobs", "1"], cwd=clone,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_a_second_clone_grades_with_its_own_common(tmp_path):
+    """Issue 24: graded from a second clone, every kernel failed with ModuleNotFoundError:
+    common, and everyone scored 0 with no problem reported."""
+    from grading import sandbox
+
+    if sandbox.unavailable_reason():
+        pytest.skip(sandbox.unavailable_reason())
+    clone = _clone(tmp_path)
+    result = _run_class(clone, tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    autograded = (tmp_path / "course" / "autograded" / "honest" / "00_setup"
+                  / course.solution_notebook("00_setup").name).read_text()
+    assert f"common imported from {clone / 'common' / '__init__.py'}" in autograded
+    decided = json.loads((tmp_path / "course" / "logs" / "00_setup" / "honest.verdicts.json")
+                         .read_text())
+    assert decided and all(d == {"notebook": "passed", "verdict": "passed"}
+                           for d in decided.values()), decided
+
+
+def test_a_class_the_solution_would_fail_is_not_graded(tmp_path):
+    """A wrong `common/` (here every visible check fails): the solution is graded first, fails,
+    and the run stops naming the failing cells before any student is graded."""
+    from grading import sandbox
+
+    if sandbox.unavailable_reason():
+        pytest.skip(sandbox.unavailable_reason())
+    clone = _clone(tmp_path)
+    (clone / "common" / "checks.py").write_text(
+        (clone / "common" / "checks.py").read_text()
+        + "\n\ndef check_close(*args, **kwargs):\n"
+          "    raise AssertionError('broken environment: check_close fails everything')\n")
+    result = _run_class(clone, tmp_path)
+    assert result.returncode != 0
+    assert "does not score full marks" in result.stderr, result.stderr[-2000:]
+    assert "test_normalize_images" in result.stderr and "broken environment" in result.stderr
+    assert not (tmp_path / "course" / "autograded").exists()

@@ -32,13 +32,13 @@ from grading import probe_runtime, verdicts
 OTHER_SEED = 7  # a second class run
 
 
-def _graded_function_names(assignment: str) -> list[str]:
-    """Top-level functions the solution cells define (what a student writes)."""
+def _graded_names(assignment: str, kind=ast.FunctionDef) -> list[str]:
+    """Top-level functions (or classes) the solution cells define (what a student writes)."""
     names = []
     for cell in course.read(course.solution_notebook(assignment)).cells:
         if cell.cell_type == "code" and course.nbgrader_meta(cell).get("solution"):
             names += [node.name for node in ast.parse(cell.source).body
-                      if isinstance(node, ast.FunctionDef)]
+                      if isinstance(node, kind)]
     return names
 
 
@@ -120,10 +120,12 @@ def test_an_attacker_borrowing_from_the_probes_finds_nothing_and_scores_nothing(
     inputs, records, tables = course.reference(assignment, OTHER_SEED)
     borrower = _Borrower(course.namespace_with(assignment, None))
     attacker = course.namespace_with(assignment, None)
-    names = _graded_function_names(assignment)
+    names = _graded_names(assignment)
     assert names, f"{assignment}: no graded functions found"
     for name in names:
         attacker[name] = borrower.stub(name)
+    for name in _graded_names(assignment, ast.ClassDef):  # no formula at all: no class either
+        attacker.pop(name, None)
     passed = []
     for test_id in hidden.test_ids:
         with contextlib.redirect_stdout(io.StringIO()):

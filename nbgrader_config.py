@@ -7,6 +7,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, IgnorePattern, LimitOutput,
                                     OverwriteKernelspec, SaveAutoGrades)
 
+from grading import sanitize
 from grading.execute import GradingExecute, GradingOverwriteCells
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -50,3 +51,14 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, GradingOverwriteCells,
     CheckCellMetadata]
 c.OverwriteCells.add_missing_cells = True
+
+# What a student wrote reaches a browser twice: the formgrader's submission pages (the
+# instructor's, in the Jupyter server's origin) and the feedback pages. Both HTML exporters show
+# markdown, HTML, SVG and JavaScript outputs as inert text or markup cleaned by nbconvert's
+# sanitiser (bleach) with the allowlist of grading/sanitize.py: no script, event handler,
+# `javascript:` URL, style, form, frame or image element. The formgrader's pages also get a
+# Content-Security-Policy (grading/formgrader_guard.py). Rendering only: no score changes.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = [sanitize.SanitizeStudentWork]
+c.HTMLExporter.filters = {"markdown2html": sanitize.SanitizedMarkdown,
+                          "clean_html": sanitize.clean}

@@ -32,6 +32,9 @@ def nbgrader_env() -> dict[str, str]:
     env = dict(os.environ, **KERNEL_ENV)
     # nbgrader runs `alembic` from PATH to create a gradebook: use this environment's.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    # nbgrader's processes import this repository's `grading` and `common`, whatever an
+    # editable install of another clone points to
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     return env
 
 
@@ -144,7 +147,8 @@ def prepare_course(course: Path, assignment: str) -> Path:
 
 
 def record_status(course: Path, assignment: str, statuses: dict[str, tuple[str, str]]) -> None:
-    """Remember, per student, whether the last autograde graded them, and why not."""
+    """Remember, per student, whether the last autograde graded them, and why not (a later
+    step, feedback or export, may make a graded student not graded, with its reason)."""
     path = status_path(course, assignment)
     known = json.loads(path.read_text()) if path.exists() else {}
     known.update({s: {"status": status, "reason": reason}
@@ -153,17 +157,27 @@ def record_status(course: Path, assignment: str, statuses: dict[str, tuple[str, 
     path.write_text(json.dumps(known, indent=1))
 
 
+def _clear_step(course: Path, assignment: str, step: str, students: set[str]) -> None:
+    """`students` passed `step` this time: forget an earlier failure of that step."""
+    path = status_path(course, assignment)
+    known = json.loads(path.read_text()) if path.exists() else {}
+    cleared = {s: ("graded", "") for s in students
+               if s in known and known[s]["reason"].startswith(f"{step}: ")}
+    if cleared:
+        record_status(course, assignment, cleared)
+
+
 def status_path(course: Path, assignment: str) -> Path:
     return course / ".grading" / "status" / f"{assignment}.json"
 
 
 def not_graded(course: Path, assignment: str) -> dict[str, str]:
-    """{student: why not graded}: rejected at collection, or stopped or failed in autograde."""
+    """{student: why not graded}: rejected at collection, stopped or failed in autograde, or
+    whose feedback or export failed."""
     path = status_path(course, assignment)
     known = json.loads(path.read_text()) if path.exists() else {}
     found = {s: v["reason"] for s, v in known.items() if v["status"] != "graded"}
-    manifest = course / "collected" / f"{assignment}.json"
-    for entry in json.loads(manifest.read_text()) if manifest.exists() else []:
+    for entry in _manifest(course, assignment):
         if entry["status"] == "rejected":
             found[entry["student"]] = f"rejected at collection: {entry['reason']}"
         elif entry["student"] not in known:
@@ -171,9 +185,16 @@ def not_graded(course: Path, assignment: str) -> dict[str, str]:
     return found
 
 
+def _manifest(course: Path, assignment: str) -> list[dict]:
+    manifest = course / "collected" / f"{assignment}.json"
+    return json.loads(manifest.read_text()) if manifest.exists() else []
+
+
 def export(course: Path, to: Path | None = None) -> Path:
     """nbgrader export: one CSV row per student and assignment (0 for no gradable submission),
-    after checking the gradebook and course are as the instructor's commands left them."""
+    after checking the gradebook and course are as the instructor's commands left them. Should
+    nbgrader's export fail, the rows are written one student at a time, and a student whose row
+    cannot be read from the gradebook is not graded, with the reason."""
     course = course.expanduser().resolve()
     problems = verify(course)
     if problems:
@@ -184,32 +205,116 @@ def export(course: Path, to: Path | None = None) -> Path:
                          f"grading seal --course {course}` and export again.")
     target = (to or course / "grades.csv").expanduser().resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    run_nbgrader(course, "export", f"--to={target}")
+    log = course / "logs" / "export.log"
+    result = run_nbgrader(course, "export", f"--to={target}", check=False, log=log)
+    if result.returncode == 0 and target.exists():
+        exported = _csv_rows(target)
+        failed: dict[tuple[str, str], str] = {}
+    else:
+        print(f"warning: nbgrader export failed (exit {result.returncode}, see {log}); "
+              "exporting one student at a time", file=sys.stderr)
+        exported, failed = _export_each(course, target, result.stderr[-3000:])
+    for assignment in {row["assignment"] for row in exported}:
+        lost = {s: ("not graded", why) for (a, s), why in failed.items() if a == assignment}
+        if lost:
+            record_status(course, assignment, lost)
+        _clear_step(course, assignment, "export", {
+            row["student_id"] for row in exported if row["assignment"] == assignment
+            and (assignment, row["student_id"]) not in failed})
     _mark_not_graded(target, course)
     return target
 
 
-def _mark_not_graded(grades: Path, course: Path) -> None:
-    """Add `graded` and `not_graded_reason` columns to nbgrader's grades.csv; a student who was
-    not graded gets no score (nbgrader writes 0) and the reason."""
+_EXPORT_KEYS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
+                "email", "raw_score", "late_submission_penalty", "score", "max_score"]
+
+
+def _csv_rows(path: Path) -> list[dict]:
     import csv
 
-    with open(grades, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _export_each(course: Path, target: Path,
+                 why: str) -> tuple[list[dict], dict[tuple[str, str], str]]:
+    """nbgrader's CSV export, one (assignment, student) at a time: (rows written, {(assignment,
+    student): why its row could not be read})."""
+    import csv
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    rows, failed = [], {}
+    try:
+        with Gradebook(db_url(course)) as gradebook:
+            for assignment in gradebook.assignments:
+                for student in gradebook.students:
+                    row = {"assignment": assignment.name, "student_id": student.id,
+                           "duedate": assignment.duedate or "", "max_score": assignment.max_score}
+                    try:
+                        row.update(last_name=student.last_name or "",
+                                   first_name=student.first_name or "",
+                                   email=student.email or "")
+                        try:
+                            submission = gradebook.find_submission(assignment.name, student.id)
+                        except MissingEntry:
+                            row.update(timestamp="", raw_score=0.0,
+                                       late_submission_penalty=0.0, score=0.0)
+                        else:
+                            penalty = submission.late_submission_penalty or 0.0
+                            row.update(timestamp=submission.timestamp or "",
+                                       raw_score=submission.score,
+                                       late_submission_penalty=penalty,
+                                       score=max(0.0, submission.score - penalty))
+                    except Exception as error:  # this student's row only
+                        gradebook.db.rollback()
+                        failed[(assignment.name, student.id)] = (
+                            f"export: the gradebook's record could not be read "
+                            f"({type(error).__name__}: {str(error)[:300]})")
+                    rows.append({key: str(row.get(key, "")) for key in _EXPORT_KEYS})
+    except Exception as error:
+        raise SystemExit(f"export failed: the gradebook could not be read ({type(error).__name__}"
+                         f": {error}); nbgrader export said:\n{why}") from error
+    with open(target, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=_EXPORT_KEYS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows, failed
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _mark_not_graded(grades: Path, course: Path) -> None:
+    """Add `original_id` (the student's file or folder name as handed in), `graded` and
+    `not_graded_reason` columns to nbgrader's grades.csv (again when they are there already); a
+    student who was not graded gets no score (nbgrader writes 0) and the reason."""
+    import csv
+
+    rows = _csv_rows(grades)
     if not rows:
         return
-    reasons = {}
+    reasons, originals = {}, {}
     for assignment in {row["assignment"] for row in rows}:
         reasons.update({(assignment, s): r for s, r in not_graded(course, assignment).items()})
-    fields = [*rows[0].keys(), "graded", "not_graded_reason"]
+        originals.update({(assignment, e["student"]): e.get("original", e["student"])
+                          for e in _manifest(course, assignment)})
+    fields = [k for k in rows[0] if k not in ("original_id", "graded", "not_graded_reason")]
+    at = fields.index("student_id") + 1 if "student_id" in fields else len(fields)
+    fields[at:at] = ["original_id"]
+    fields += ["graded", "not_graded_reason"]
     for row in rows:
-        reason = reasons.get((row["assignment"], row["student_id"]), "")
+        key = (row["assignment"], row["student_id"])
+        reason = reasons.get(key, "")
+        row["original_id"] = _spreadsheet_safe(originals.get(key, row["student_id"]))
         row["graded"] = "no" if reason else "yes"
-        row["not_graded_reason"] = reason
+        row["not_graded_reason"] = _spreadsheet_safe(reason)
         if reason:
-            for key in ("score", "raw_score", "late_submission_penalty"):
-                if key in row:
-                    row[key] = ""
+            for name in ("score", "raw_score", "late_submission_penalty"):
+                if name in row:
+                    row[name] = ""
     with open(grades, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
@@ -217,12 +322,46 @@ def _mark_not_graded(grades: Path, course: Path) -> None:
 
 
 def feedback(course: Path, assignment: str) -> Path:
-    """nbgrader generate_feedback: course/feedback/<student>/<assignment>/<notebook>.html."""
+    """nbgrader generate_feedback: course/feedback/<student>/<assignment>/<notebook>.html. When
+    it fails, each graded student still without feedback is tried alone; a student whose
+    feedback cannot be made is not graded, with the reason (also in COURSE/grades.csv)."""
     course = course.expanduser().resolve()
-    run_nbgrader(course, "generate_feedback", assignment, "--force",
-                 log=course / "logs" / assignment / "generate_feedback.log")
-    return course / "feedback"
+    logs = course / "logs" / assignment
+    result = run_nbgrader(course, "generate_feedback", assignment, "--force", check=False,
+                          log=logs / "generate_feedback.log")
+    stem = Path(notebook_name(assignment)).stem
+    graded = sorted(p.parent.name for p in (course / "autograded").glob(f"*/{assignment}")
+                    if p.is_dir())
 
+    def made(student: str) -> bool:
+        return (course / "feedback" / student / assignment / f"{stem}.html").is_file()
+
+    failed = {}
+    if result.returncode != 0:
+        skipped = not_graded(course, assignment)  # already not graded, for a better reason
+        retry = [s for s in graded if s not in skipped and not made(s)]
+        print(f"warning: nbgrader generate_feedback failed (exit {result.returncode}, see "
+              f"{logs / 'generate_feedback.log'}); trying {len(retry)} student(s) one at a "
+              "time", file=sys.stderr)
+        for student in retry:
+            log = logs / "feedback" / f"{student}.log"
+            alone = run_nbgrader(course, "generate_feedback", assignment,
+                                 f"--student={student}", "--force", check=False, log=log)
+            if alone.returncode != 0 or not made(student):
+                failed[student] = ("feedback: nbgrader generate_feedback failed on this "
+                                   f"submission (exit {alone.returncode}; see {log})")
+                shutil.rmtree(course / "feedback" / student / assignment, ignore_errors=True)
+        if len(retry) > 1 and len(failed) == len(retry):
+            raise SystemExit(f"nbgrader generate_feedback {assignment} failed for every student "
+                             f"(see {logs / 'generate_feedback.log'}):\n"
+                             f"{result.stderr[-3000:]}")
+    if failed:
+        record_status(course, assignment, {s: ("not graded", r) for s, r in failed.items()})
+    _clear_step(course, assignment, "feedback", {s for s in graded if made(s)})
+    grades = course / "grades.csv"
+    if failed and grades.exists():  # exported before this step: mark them there too
+        _mark_not_graded(grades, course)
+    return course / "feedback"
 
 
 def release(assignment_ids: list[str], db: str | None = None) -> None:
@@ -326,10 +465,16 @@ def verify(course: Path) -> list[str]:
 
 def formgrader_command(course: Path, port: int, token: str) -> list[str]:
     """JupyterLab in the course folder, local only: nbgrader 0.9's formgrader is its server
-    extension (at /formgrader), reading the course's nbgrader_config.py."""
+    extension (at /formgrader), reading the course's nbgrader_config.py (which sanitises what
+    students wrote, grading/sanitize.py). Terminals are off (a page that ran a script in the
+    instructor's session could otherwise open a shell), and grading/formgrader_guard.py puts a
+    Content-Security-Policy on every formgrader page: nbgrader's scripts only, which may call
+    the formgrader's API only."""
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--ServerApp.root_dir={course}", f"--IdentityProvider.token={token}"]
+               f"--ServerApp.root_dir={course}", f"--IdentityProvider.token={token}",
+               "--ServerApp.terminals_enabled=False",
+               "--ServerApp.jpserver_extensions=grading.formgrader_guard=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # Jupyter refuses root unless told
         command.append("--ServerApp.allow_root=True")
     return command
@@ -353,8 +498,10 @@ def _stop_group(server: subprocess.Popen) -> None:
 
 
 def formgrader(course: Path, port: int) -> None:
-    """nbgrader's formgrader in the course; seal its changes when it ends."""
+    """nbgrader's formgrader in the course; seal its changes when it ends. A session whose
+    server turns out to lack its defences (see `formgrader_command`) is stopped at once."""
     import secrets
+    import threading
 
     record_differences(course, "before the formgrader session")
     token = secrets.token_hex(24)
@@ -365,10 +512,13 @@ def formgrader(course: Path, port: int) -> None:
     # Ctrl-C and `kill` both end and seal, even when whoever started us ignored SIGINT.
     previous = {number: signal.signal(number, _interrupt)
                 for number in (signal.SIGINT, signal.SIGTERM)}
+    problem = []
     try:
         server = subprocess.Popen(formgrader_command(course, port, token), cwd=course,
                                   env=nbgrader_env(), stdin=subprocess.DEVNULL,
                                   start_new_session=True)
+        threading.Thread(target=_check_defences, args=(server, port, token, problem),
+                         daemon=True).start()
         try:
             server.wait()
         except KeyboardInterrupt:
@@ -377,6 +527,44 @@ def formgrader(course: Path, port: int) -> None:
         for number, handler in previous.items():
             signal.signal(number, handler)
     seal(course)
+    if problem:
+        raise SystemExit(f"formgrader stopped: {problem[0]}")
+
+
+def _check_defences(server: subprocess.Popen, port: int, token: str, problem: list) -> None:
+    """Once the session's server answers: stop it (and say why in `problem`) unless its
+    formgrader pages carry grading/formgrader_guard.py's policy and its terminals are off."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    def status(path: str):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                         headers={"Authorization": f"token {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.headers
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers
+
+    deadline = time.monotonic() + 600
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            _, headers = status("/formgrader/manage_assignments")
+            terminals = status("/api/terminals")[0]
+        except OSError:  # not listening yet
+            time.sleep(0.5)
+            continue
+        if "script-src" not in headers.get("Content-Security-Policy", ""):
+            problem.append("its pages have no Content-Security-Policy (did the Jupyter server "
+                           "extension grading.formgrader_guard load? See the log above)")
+        elif terminals != 404:
+            problem.append("its Jupyter server has terminals on")
+        if problem:
+            print(f"error: formgrader stopped: {problem[0]}", file=sys.stderr, flush=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
+        return
 
 
 def accept(course: Path) -> None:

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from grading import collect, course_folder, preflight, sandbox
+from grading import cgroups, collect, course_folder, preflight, sandbox
 
 DEFAULT_STUDENT_TIMEOUT = 900  # seconds for one student's whole autograde, a last resort
 
@@ -71,9 +71,32 @@ def _student_run(student: str, code: int | None, seconds: float, cpu: float, log
                           f"stopped after the {timeout:.0f} s per-student limit; see {log}")
     if code == 0:
         return StudentRun(student, seconds, cpu, "graded")
-    text = log.read_text(errors="replace") if log.exists() else ""
+    text = ""
+    try:  # the end of the log is enough (a log may hold 256 MiB of a student's output)
+        with open(log, "rb") as handle:
+            handle.seek(max(0, log.stat().st_size - 2**16))
+            text = handle.read().decode(errors="replace")
+    except OSError:
+        pass
     detail = "database is locked" if "database is locked" in text else f"exit {code}; see {log}"
     return StudentRun(student, seconds, cpu, "failed", detail)
+
+
+def _grade_one(worker: _Worker | None, course: Path, assignment: str, student: str,
+               options: list[str], student_timeout: float) -> StudentRun:
+    """One student's autograde, in the warm worker or else a fresh process; whatever goes wrong
+    here makes that student not graded, with the reason, and no one else."""
+    start = time.monotonic()
+    try:
+        run = worker.grade(course, assignment, student, options,
+                           student_timeout) if worker else None
+        if run is None:
+            run = _autograde_subprocess(course, assignment, student, options, student_timeout)
+        return run
+    except Exception as error:
+        return StudentRun(student, time.monotonic() - start, 0.0, "failed",
+                          f"the grader could not grade this submission ({type(error).__name__}: "
+                          f"{str(error)[:300]})")
 
 
 def _autograde_argv(assignment: str, student: str, options: list[str]) -> list[str]:
@@ -145,6 +168,7 @@ class _Worker:
             [sys.executable, "-c", "from grading.parallel import serve; serve()"], cwd=course,
             env=course_folder.nbgrader_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.stderr, text=True, bufsize=1)
+        self.broken = False
 
     def grade(self, course: Path, assignment: str, student: str, options: list[str],
               student_timeout: float) -> StudentRun | None:
@@ -159,9 +183,10 @@ class _Worker:
                     result = json.loads(line[len(_MARK):])
                     return _student_run(student, result["code"], result["seconds"],
                                         result["cpu"], log, student_timeout)
-        except (BrokenPipeError, OSError):
+        except Exception:  # the worker died, or its answer is not one: it is not used again
             pass
-        return None  # the worker itself died: the caller falls back to a fresh process
+        self.broken = True
+        return None  # the caller falls back to a fresh process
 
     def close(self) -> None:
         try:
@@ -207,6 +232,9 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
         log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} seed {seed}\n")
     print(f"hidden tests: probe inputs drawn from seed {seed} (--seed {seed} reproduces them)",
           flush=True)
+    limits = cgroups.unavailable_reason() if sandboxed else ""
+    if limits:
+        print(f"warning: {limits}", file=sys.stderr, flush=True)
     course_folder.record_differences(course, f"before autograding {assignment}")
     preflight.check_solution(course, assignment, settings, course_folder.nbgrader_env())
     settings["GradingExecute.kernel_threads"] = max(1, cores // jobs) if jobs > 1 else 0
@@ -216,18 +244,25 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
     lock = threading.Lock()
 
     def grade_all(index: int) -> None:
-        worker = _Worker(course, logs / f"worker-{index}.log") if fork else None
+        worker = None
+        if fork:
+            try:
+                worker = _Worker(course, logs / f"worker-{index}.log")
+            except Exception as error:  # a fresh process per student instead
+                print(f"warning: grading worker {index} did not start ({error})", flush=True)
         try:
             while True:
                 with lock:
                     if not pending:
                         return
                     student = pending.pop()
-                run = worker.grade(course, assignment, student, options,
-                                   student_timeout) if worker else None
-                if run is None:
-                    run = _autograde_subprocess(course, assignment, student, options,
-                                                student_timeout)
+                run = _grade_one(worker, course, assignment, student, options, student_timeout)
+                if worker is not None and worker.broken:  # a fresh worker for the next one
+                    worker.close()
+                    try:
+                        worker = _Worker(course, logs / f"worker-{index}-{student}.log")
+                    except Exception:
+                        worker = None
                 with lock:
                     runs.append(run)
                     print(f"  {run.student:<24} {run.status:<8} {run.seconds:6.1f} s "
@@ -245,13 +280,13 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
         thread.join()
     for index, run in enumerate(runs):  # sqlite contention: retry those one at a time
         if run.status == "failed" and run.detail == "database is locked":
-            runs[index] = _autograde_subprocess(course, assignment, run.student, options,
-                                                student_timeout)
+            runs[index] = _grade_one(None, course, assignment, run.student, options,
+                                     student_timeout)
             print(f"  {run.student:<24} retried: {runs[index].status}", flush=True)
     wall = time.monotonic() - start
     runs.sort(key=lambda r: r.student)
     timing = {"assignment": assignment, "jobs": jobs, "students": len(students),
-              "probe_seed": seed,
+              "probe_seed": seed, "control_groups": limits or "yes",
               "fork": fork, "wall_seconds": round(wall, 2),
               "seconds_per_submission": round(wall / max(1, len(students)), 2),
               "grader_cpu_seconds_per_submission": round(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import contextlib
 import csv
 import html
 import json
@@ -70,10 +71,38 @@ def _root_name(node) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
+def _source(node, limit: int = 200) -> str:
+    """ast.unparse cut to `limit` characters; an expression nested too deep for it (np.a.a.…
+    a thousand times: ast.unparse recurses) is named by its root and depth."""
+    try:
+        text = ast.unparse(node)
+    except (RecursionError, MemoryError, ValueError):
+        depth = 0
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            node, depth = (node.func if isinstance(node, ast.Call) else node.value), depth + 1
+        root = node.id if isinstance(node, ast.Name) else type(node).__name__
+        return f"{root}.… ({depth} levels deep)"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _one_line(error: BaseException, limit: int = 300) -> str:
+    return " ".join(str(error).split())[:limit]
+
+
+def _dotted(node, parts: int = 8) -> str:
+    """`os._exit` for a name or a short chain of attributes, else ''."""
+    names = []
+    while isinstance(node, ast.Attribute) and len(names) < parts:
+        names.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(names)]) if isinstance(node, ast.Name) else ""
+
+
 def integrity_flags(submitted: Path, assignment: str, course: Path) -> list[str]:
     """Things a person should look at in a submission (never a penalty by themselves): answer
     cells that reassign library or check functions, exit or crash the kernel, and test cells
-    that were edited or deleted (nbgrader restores them before grading)."""
+    that were edited or deleted (nbgrader restores them before grading). An answer cell Python
+    cannot parse within its limits (nested too deep) is flagged as such."""
     from nbgrader.utils import compute_checksum
 
     notebook = nbformat.read(str(submitted), 4)
@@ -88,6 +117,10 @@ def integrity_flags(submitted: Path, assignment: str, course: Path) -> list[str]
                                        if not line.lstrip().startswith(("%", "!"))))
         except SyntaxError:
             continue
+        except (RecursionError, MemoryError, ValueError) as error:
+            flags.append(f"{where}: could not be scanned ({type(error).__name__}: nested too "
+                         "deep?)")
+            continue
         for node in ast.walk(tree):
             targets = []
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
@@ -97,12 +130,12 @@ def integrity_flags(submitted: Path, assignment: str, course: Path) -> list[str]
             for target in targets:
                 if (isinstance(target, (ast.Attribute, ast.Subscript))
                         and _root_name(target) in _SUSPICIOUS_MODULES):
-                    flags.append(f"{where}: reassigns {ast.unparse(target)}")
+                    flags.append(f"{where}: reassigns {_source(target)}")
             if isinstance(node, ast.Call):
-                called = ast.unparse(node.func)
+                called = _dotted(node.func)
                 if called in ("setattr", "delattr") and node.args and _root_name(
                         node.args[0]) in _SUSPICIOUS_MODULES:
-                    flags.append(f"{where}: {called}({ast.unparse(node.args[0])}, ...)")
+                    flags.append(f"{where}: {called}({_source(node.args[0])}, ...)")
                 if called in ("os._exit", "os.kill", "signal.signal", "ctypes.string_at",
                               "sys.setrecursionlimit", "resource.setrlimit"):
                     flags.append(f"{where}: calls {called}")
@@ -133,8 +166,10 @@ def integrity_flags(submitted: Path, assignment: str, course: Path) -> list[str]
 
 
 def class_report(course: Path, assignment: str) -> Path:
-    """Markdown and HTML class report with a score histogram: course/reports/<assignment>/."""
-    from nbgrader.api import Gradebook, MissingEntry
+    """Markdown and HTML class report with a score histogram: course/reports/<assignment>/.
+    One student whose results cannot be read or scanned is a problem or flag of the report,
+    never the end of it."""
+    from nbgrader.api import Gradebook
 
     course = course.expanduser().resolve()
     name = course_folder.notebook_name(assignment)
@@ -164,41 +199,22 @@ def class_report(course: Path, assignment: str) -> Path:
             if student in stopped:  # timed out, crashed or refused by nbgrader: no score
                 problems.append((student, f"not graded: {stopped[student]}"))
                 continue
-            disagreements += _disagreements(course, assignment, student)
-            try:
-                submitted = gradebook.find_submission_notebook(stem, assignment, student)
-            except MissingEntry:
-                problems.append((student, "not graded: autograde did not record a submission "
-                                          f"(see logs/{assignment}/{student}.log)"))
+            try:  # whatever goes wrong with one student's results costs that student only
+                found = _student_results(gradebook, course, assignment, entry, auto_max)
+            except Exception as error:
+                with contextlib.suppress(Exception):
+                    gradebook.db.rollback()
+                problems.append((student, "the report could not read this student's results "
+                                          f"({type(error).__name__}: {_one_line(error)}); "
+                                          "see grades.csv for the score"))
                 continue
-            scores = {g.name: (g.auto_score or 0.0) for g in submitted.grades
-                      if g.name in auto_max}
-            graded_nb = course / "autograded" / student / assignment / name
-            if not graded_nb.exists():
-                problems.append((student, "not graded: no autograded notebook "
-                                          f"(see logs/{assignment}/{student}.log)"))
-                continue
-            notebook = nbformat.read(str(graded_nb), 4)
-            for cell in notebook.cells:
-                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-                if grade_id in auto_max and errors:
-                    first = main_error(errors)
-                    failures[grade_id].append(
-                        (student, normalize_message(first.ename, first.evalue),
-                         f"{first.ename}: {first.evalue}"))
-                for error in errors:
-                    if error.ename in ("DeadKernelError", "CellTimeoutError", "NotRun"):
-                        problems.append((student, f"{error.ename} in cell "
-                                                  f"{grade_id or '(ungraded)'}"))
-            flags = integrity_flags(course / "submitted" / student / assignment / name,
-                                    assignment, course)
-            copy_sha = course_folder.sha256(course / "submitted" / student / assignment / name)
-            if entry.get("sha256") and copy_sha != entry["sha256"]:
-                problems.append((student, "the submitted copy changed after collection"))
-            rows.append({"student": student, "scores": scores,
-                         "total": sum(scores.values()), "flags": flags,
-                         "feedback": f"../../feedback/{student}/{assignment}/{stem}.html"})
+            row, student_failures, student_problems, student_disagreements = found
+            for grade_id, failure in student_failures:
+                failures[grade_id].append(failure)
+            problems += student_problems
+            disagreements += student_disagreements
+            if row is not None:
+                rows.append(row)
 
     total_max = sum(auto_max.values())
     figure_path = out / "scores.png"
@@ -207,8 +223,9 @@ def class_report(course: Path, assignment: str) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["student", *order, "autograded_total", "autograded_max", "flags"])
         for row in rows:
-            writer.writerow([row["student"], *(row["scores"].get(g, 0.0) for g in order),
-                             row["total"], total_max, "; ".join(row["flags"])])
+            writer.writerow([_spreadsheet_text(row["student"]),
+                             *(row["scores"].get(g, 0.0) for g in order), row["total"],
+                             total_max, _spreadsheet_text("; ".join(row["flags"]))])
     tasks = []
     for grade_id in order:
         values = [r["scores"].get(grade_id, 0.0) for r in rows]
@@ -228,6 +245,52 @@ def class_report(course: Path, assignment: str) -> Path:
     (out / "report.md").write_text(_report_markdown(report))
     (out / "report.html").write_text(_report_html(report))
     return out
+
+
+def _student_results(gradebook, course: Path, assignment: str, entry: dict,
+                     auto_max: dict) -> tuple[dict | None, list, list, list]:
+    """One graded student's (row of the Students table or None, failing checks as (grade_id,
+    failure), problems, disagreements). A failed integrity scan is a flag to look at by hand."""
+    from nbgrader.api import MissingEntry
+
+    student, name = entry["student"], course_folder.notebook_name(assignment)
+    stem = Path(name).stem
+    failures, problems = [], []
+    disagreements = _disagreements(course, assignment, student)
+    try:
+        submitted = gradebook.find_submission_notebook(stem, assignment, student)
+    except MissingEntry:
+        problems.append((student, "not graded: autograde did not record a submission "
+                                  f"(see logs/{assignment}/{student}.log)"))
+        return None, failures, problems, disagreements
+    scores = {g.name: (g.auto_score or 0.0) for g in submitted.grades if g.name in auto_max}
+    graded_nb = course / "autograded" / student / assignment / name
+    if not graded_nb.exists():
+        problems.append((student, "not graded: no autograded notebook "
+                                  f"(see logs/{assignment}/{student}.log)"))
+        return None, failures, problems, disagreements
+    notebook = nbformat.read(str(graded_nb), 4)
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if grade_id in auto_max and errors:
+            first = main_error(errors)
+            failures.append((grade_id, (student, normalize_message(first.ename, first.evalue),
+                                        f"{first.ename}: {first.evalue}")))
+        for error in errors:
+            if error.ename in ("DeadKernelError", "CellTimeoutError", "NotRun"):
+                problems.append((student, f"{error.ename} in cell {grade_id or '(ungraded)'}"))
+    copy = course / "submitted" / student / assignment / name
+    try:
+        flags = integrity_flags(copy, assignment, course)
+    except Exception as error:  # this student's scan only: a person looks instead
+        flags = [f"the integrity scan failed ({type(error).__name__}: {_one_line(error)}); "
+                 "look at the submission by hand"]
+    if entry.get("sha256") and course_folder.sha256(copy) != entry["sha256"]:
+        problems.append((student, "the submitted copy changed after collection"))
+    row = {"student": student, "scores": scores, "total": sum(scores.values()), "flags": flags,
+           "feedback": f"../../feedback/{student}/{assignment}/{stem}.html"}
+    return row, failures, problems, disagreements
 
 
 def _disagreements(course: Path, assignment: str, student: str) -> list[tuple[str, str]]:
@@ -313,6 +376,12 @@ def _report_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _spreadsheet_text(text: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula (flags quote grade ids and
+    code from submissions)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _md_cell(text: str) -> str:
     return re.sub(r"\s+", " ", text).replace("|", "\\|")
 
@@ -324,6 +393,10 @@ def _report_html(report: dict) -> str:
     mean = sum(totals) / len(totals) if totals else 0.0
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        # Everything a student wrote is escaped below; and the page runs no script at all.
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "img-src 'self' file: data:; style-src 'unsafe-inline'; form-action 'none'; "
+        "base-uri 'none'\">",
         f"<title>Class report · {esc(report['assignment'])}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"

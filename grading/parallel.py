@@ -236,7 +236,9 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
     if limits:
         print(f"warning: {limits}", file=sys.stderr, flush=True)
     course_folder.record_differences(course, f"before autograding {assignment}")
+    checked = time.monotonic()
     preflight.check_solution(course, assignment, settings, course_folder.nbgrader_env())
+    checked = time.monotonic() - checked
     settings["GradingExecute.kernel_threads"] = max(1, cores // jobs) if jobs > 1 else 0
     options = [f"--{name}={value}" for name, value in settings.items()]
     pending = list(reversed(students))
@@ -287,6 +289,7 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
     runs.sort(key=lambda r: r.student)
     timing = {"assignment": assignment, "jobs": jobs, "students": len(students),
               "probe_seed": seed, "control_groups": limits or "yes",
+              "solution_check_seconds": round(checked, 2),
               "fork": fork, "wall_seconds": round(wall, 2),
               "seconds_per_submission": round(wall / max(1, len(students)), 2),
               "grader_cpu_seconds_per_submission": round(

@@ -42,27 +42,49 @@ def _graded_names(assignment: str, kind=ast.FunctionDef) -> list[str]:
     return names
 
 
-def _program_files() -> set[str]:
-    return {"probes.py", "<grading>", probe_runtime.__file__}
+def _code_objects(source: str, filename: str) -> set:
+    """(name, first line, bytecode) of every function the source defines, at any depth."""
+    found, stack = set(), [compile(source, filename, "exec")]
+    while stack:
+        code = stack.pop()
+        found.add((code.co_name, code.co_firstlineno, code.co_code))
+        stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return found
 
 
-def _kernel_side(value) -> bool:
-    """Whether `value` is a callable of the kernel-side program (probes and runtime)."""
-    if isinstance(value, (probe_runtime._Lookup, probe_runtime._Recorder)):
-        return True
-    if isinstance(value, types.MethodType):
-        value = value.__func__
-    if isinstance(value, __import__("functools").partial):
-        return _kernel_side(value.func)
-    return isinstance(value, types.FunctionType) and value.__code__.co_filename in _program_files()
+class _KernelSide:
+    """What one assignment's kernel-side program consists of: its probes' and the runtime's
+    functions, and the lent functions made from its tables. (In a kernel nothing else of the
+    grader exists; in this process other assignments' probes may still be alive in gc.)"""
+
+    def __init__(self, probes_source: str, tables: dict):
+        self.codes = (_code_objects(probes_source, "probes.py")
+                      | _code_objects(Path(probe_runtime.__file__).read_text(),
+                                      probe_runtime.__file__))
+        self.calls = {id(calls) for per_test in tables.values() for calls in per_test.values()}
+
+    def __contains__(self, value) -> bool:
+        if isinstance(value, (probe_runtime._Lookup, probe_runtime._Recorder)):
+            return id(value.calls) in self.calls
+        if isinstance(value, types.MethodType):
+            value = value.__func__
+        if isinstance(value, __import__("functools").partial):
+            return value.func in self
+        if not isinstance(value, types.FunctionType):
+            return False
+        code = value.__code__
+        return (code.co_name, code.co_firstlineno, code.co_code) in self.codes
+
+
+_BORROWING: list[bool] = []  # one borrowing at a time, whichever attacker's (and assignment's)
 
 
 class _Borrower:
     """A stub for every graded function: it computes nothing, and tries every callable of the
     kernel-side program it can reach (stack and gc) on its own arguments."""
 
-    def __init__(self, truth_namespace: dict):
-        self.truth, self.leaks, self.depth, self.tried = truth_namespace, [], 0, 0
+    def __init__(self, truth_namespace: dict, kernel_side: _KernelSide):
+        self.truth, self.kernel_side, self.leaks, self.tried = truth_namespace, kernel_side, [], 0
         self._gc_found: list = []
         self._gc_time = 0.0
 
@@ -71,10 +93,10 @@ class _Borrower:
         frame = sys._getframe(1)
         while frame is not None:  # the stack: every frame's locals and globals
             for scope in (frame.f_locals, frame.f_globals):
-                found += [v for v in list(scope.values()) if _kernel_side(v)]
+                found += [v for v in list(scope.values()) if v in self.kernel_side]
             frame = frame.f_back
         if time.monotonic() - self._gc_time > 2.0:  # gc: every live object
-            self._gc_found = [o for o in gc.get_objects() if _kernel_side(o)]
+            self._gc_found = [o for o in gc.get_objects() if o in self.kernel_side]
             self._gc_time = time.monotonic()
         found += self._gc_found
         unique = {id(c): c for c in found}
@@ -82,9 +104,9 @@ class _Borrower:
 
     def stub(self, name: str):
         def borrowed(*args, **kwargs):
-            if self.depth:  # a lent function falling back to "the student's own"
+            if _BORROWING:  # a candidate calling a stub (a lent function's "student's own")
                 raise NotImplementedError("the borrower computes nothing")
-            self.depth += 1
+            _BORROWING.append(True)
             try:
                 try:
                     with contextlib.redirect_stdout(io.StringIO()):
@@ -107,7 +129,7 @@ class _Borrower:
                         self.leaks.append(f"{name} <- {getattr(candidate, '__name__', candidate)}")
                     borrowed_value = value if borrowed_value is None else borrowed_value
             finally:
-                self.depth -= 1
+                _BORROWING.pop()
             if borrowed_value is None:
                 raise NotImplementedError("nothing to borrow")
             return borrowed_value
@@ -118,7 +140,8 @@ class _Borrower:
 def test_an_attacker_borrowing_from_the_probes_finds_nothing_and_scores_nothing(assignment):
     hidden = course.hidden(assignment)
     inputs, records, tables = course.reference(assignment, OTHER_SEED)
-    borrower = _Borrower(course.namespace_with(assignment, None))
+    borrower = _Borrower(course.namespace_with(assignment, None),
+                         _KernelSide(hidden.probes_source, tables))
     attacker = course.namespace_with(assignment, None)
     names = _graded_names(assignment)
     assert names, f"{assignment}: no graded functions found"

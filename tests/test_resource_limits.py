@@ -213,8 +213,8 @@ def test_attackers_cost_only_themselves_and_an_honest_classmate_keeps_its_time(t
     alone = tmp_path / "alone"
     alone.mkdir()
     nbformat.write(honest, str(alone / "b_honest.ipynb"))
-    seconds_alone = {r["student"]: r["seconds"] for r in _grade(
-        alone, tmp_path / "course_alone")["runs"]}["b_honest"]
+    first_run = _grade(alone, tmp_path / "course_alone")
+    seconds_alone = {r["student"]: r["seconds"] for r in first_run["runs"]}["b_honest"]
 
     folder = tmp_path / "class"
     folder.mkdir()
@@ -227,6 +227,7 @@ def test_attackers_cost_only_themselves_and_an_honest_classmate_keeps_its_time(t
     timing = _grade(folder, tmp_path / "course")
     runs = {r["student"]: r for r in timing["runs"]}
     assert timing["control_groups"] == "yes"
+    assert timing["probe_seed"] != first_run["probe_seed"]  # each class run draws its own
     assert all(r["status"] == "graded" for r in runs.values()), runs
     assert runs["b_honest"]["seconds"] <= 2 * seconds_alone, (
         f"the honest student took {runs['b_honest']['seconds']:.1f} s beside the attackers, "

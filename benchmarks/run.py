@@ -287,15 +287,20 @@ def report(data: dict, settings: dict) -> str:
                   "offline). Seconds per submission = the class's wall time / its size, "
                   "nbgrader's start-up included (the sandboxed kernels' CPU time cannot be "
                   "counted from outside their PID namespace, so no CPU column). Goal: 20 s or "
-                  "less per submission.", ""]
+                  "less per submission. Before any student, each class run grades the solution "
+                  "once in the same sandbox (`solution check`, seconds per class run, not in "
+                  "the per-submission figure).", ""]
         entry = parts["autograde"]
         if isinstance(entry, dict):
             lines += [f"Not measured: {entry.get('error') or entry.get('skipped')}", ""]
         else:
-            lines += ["| assignment | students | jobs | s per submission | graded | load before |",
-                      "|---|---|---|---|---|---|"]
+            lines += ["| assignment | students | jobs | s per submission | solution check (s) "
+                      "| graded | load before |", "|---|---|---|---|---|---|---|"]
             lines += [f"| `{r['assignment']}` | {r['students']} | {r['jobs']} | "
-                      f"{r['seconds_per_submission']:.1f} | {r['graded']}/{r['students']} | "
+                      f"{r['seconds_per_submission']:.1f} | "
+                      + (f"{r['solution_check_seconds']:.1f}" if "solution_check_seconds" in r
+                         else "—")
+                      + f" | {r['graded']}/{r['students']} | "
                       + (f"{r['load_before'][0]:.1f}" if r["load_before"] else "—") + " |"
                       for a in entry for r in a.get("rounds", [])]
             lines.append("")

@@ -81,7 +81,7 @@ class Group:
 
     @classmethod
     def create(cls, limits: Limits, root: Path = ROOT) -> Group:
-        name = f"grading-{uuid.uuid4().hex[:12]}"
+        name = f"grading-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         v1 = _v1_folders(root)
         if v1 is not None:
             group = cls({c: f / name for c, f in v1.items()}, 1)
@@ -162,6 +162,18 @@ class Group:
                     break
                 except OSError:  # processes still exiting
                     time.sleep(0.05)
+
+
+def sweep(pid: int, root: Path = ROOT) -> None:
+    """Remove the groups grader process `pid` made and did not remove (it was killed at the
+    per-student timeout), with whatever still runs in them."""
+    v1 = _v1_folders(root)
+    parents = v1 if v1 is not None else {"": _v2_folder(root)}
+    if None in parents.values():
+        return
+    names = {p.name for parent in parents.values() for p in parent.glob(f"grading-{pid}-*")}
+    for name in names:
+        Group({c: parent / name for c, parent in parents.items()}, 1 if v1 else 2).remove()
 
 
 def _write(path: Path, value) -> None:

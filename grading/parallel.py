@@ -51,17 +51,22 @@ def _kill_tree(pid: int) -> None:
 
 
 def _wait(pid: int, timeout: float) -> tuple[int | None, float]:
-    """(exit code or None on timeout, CPU seconds of the process and its waited-for children)."""
+    """(exit code or None on timeout, CPU seconds of the process and its waited-for children).
+    Whatever its sandboxes left (a process stopped at the timeout cleans up nothing) goes too."""
     deadline = time.monotonic() + timeout
-    while True:
-        done, status, usage = os.wait4(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
-        if time.monotonic() > deadline:
-            _kill_tree(pid)
-            _, _, usage = os.wait4(pid, 0)
-            return None, usage.ru_utime + usage.ru_stime
-        time.sleep(0.05)
+    try:
+        while True:
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
+            if time.monotonic() > deadline:
+                _kill_tree(pid)
+                _, _, usage = os.wait4(pid, 0)
+                return None, usage.ru_utime + usage.ru_stime
+            time.sleep(0.05)
+    finally:
+        cgroups.sweep(pid)
+        sandbox.sweep(pid)
 
 
 def _student_run(student: str, code: int | None, seconds: float, cpu: float, log: Path,

@@ -119,7 +119,7 @@ def make_workdir(on_tmpfs: bool = False) -> Path:
     control group): on /dev/shm, where what the kernel writes is charged to its group's memory
     limit instead of filling the course's disk."""
     where = SHARED_MEMORY if on_tmpfs and os.access(SHARED_MEMORY, os.W_OK) else None
-    workdir = Path(tempfile.mkdtemp(prefix="grading-sandbox-", dir=where))
+    workdir = Path(tempfile.mkdtemp(prefix=f"grading-sandbox-{os.getpid()}-", dir=where))
     for sub in ("cwd", "home", "probes"):
         (workdir / sub).mkdir()
     fonts = font_list()
@@ -128,6 +128,14 @@ def make_workdir(on_tmpfs: bool = False) -> Path:
         config.mkdir()
         shutil.copyfile(fonts, config / fonts.name)
     return workdir
+
+
+def sweep(pid: int) -> None:
+    """Remove the working folders grader process `pid` made and did not remove (it was killed
+    at the per-student timeout): on /dev/shm they would hold memory."""
+    for root in (SHARED_MEMORY, Path(tempfile.gettempdir())):
+        for folder in root.glob(f"grading-sandbox-{pid}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @functools.cache

@@ -264,3 +264,23 @@ def test_cgroup_v2_groups_are_written_as_the_kernel_expects(tmp_path, monkeypatc
     (parent / "cgroup.controllers").write_text("cpu memory\n")  # pids not delegated
     with pytest.raises(OSError):
         cgroups.Group.create(cgroups.Limits(GiB), tmp_path)
+
+
+def test_a_student_stopped_at_the_timeout_leaves_no_folder_and_no_group():
+    """The per-student timeout kills the student's nbgrader process, which then cleans up
+    nothing: its working folders (on /dev/shm: memory) and groups are swept by its parent."""
+    from grading import parallel
+
+    code = ("import time\nfrom grading import cgroups, sandbox\n"
+            "workdir = sandbox.make_workdir(on_tmpfs=True)\n"
+            "(workdir / 'cwd' / 'fill').write_bytes(b'x' * 2**24)\n"
+            "group = cgroups.Group.create(cgroups.Limits(2**30))\n"
+            "print(workdir, *group.folders.values(), flush=True)\n"
+            "time.sleep(600)\n")
+    student = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                               cwd=course.REPO, start_new_session=True)
+    left = [Path(p) for p in student.stdout.readline().split()]
+    assert left and all(p.exists() for p in left), left
+    code, _ = parallel._wait(student.pid, 2.0)
+    assert code is None  # stopped at the timeout
+    assert not [p for p in left if p.exists()], left

@@ -273,11 +273,13 @@ def decide_student(folder: Path, inputs_file: Path, references: Path, records: P
     return decided
 
 
-def _limit_self() -> None:
+def _limit_self(cpu_seconds: int) -> None:
+    """The child's own limits, set before it reads a record (not in a preexec_fn: the grader
+    that starts it runs threads, where forking into Python code can deadlock)."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (VERDICT_MEMORY_BYTES, VERDICT_MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CPU, (VERDICT_CPU_SECONDS, VERDICT_CPU_SECONDS))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -290,8 +292,8 @@ def decide_in_child(folder: Path, inputs_file: Path, references: Path, records: 
     try:
         result = subprocess.run(
             [sys.executable, "-m", "grading.verdicts", str(folder), str(inputs_file),
-             str(references), str(records)], capture_output=True, text=True, timeout=timeout,
-            preexec_fn=_limit_self)
+             str(references), str(records), str(VERDICT_CPU_SECONDS)], capture_output=True,
+            text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"deciding them took longer than {timeout:.0f} s"
     if result.returncode != 0:
@@ -304,4 +306,5 @@ def decide_in_child(folder: Path, inputs_file: Path, references: Path, records: 
 
 
 if __name__ == "__main__":
+    _limit_self(int(sys.argv[5]))
     json.dump(decide_student(*map(Path, sys.argv[1:5])), sys.stdout)

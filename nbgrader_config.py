@@ -5,10 +5,10 @@ from pathlib import Path
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
                                     DeduplicateIds, IgnorePattern, LimitOutput,
-                                    OverwriteKernelspec, SaveAutoGrades)
+                                    OverwriteKernelspec)
 
 from grading import sanitize
-from grading.execute import GradingExecute, GradingOverwriteCells
+from grading.execute import GradingExecute, GradingOverwriteCells, GradingSaveAutoGrades
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -34,10 +34,12 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # (grading/sandbox.py) with COURSE_MODE=test, COURSE_OFFLINE=1 and MPLBACKEND=Agg, a memory limit,
 # recovery from a kernel that dies or hangs (the student's other tasks are still graded), byte
 # limits on outputs, and hidden-test verdicts decided in this process, outside the student's
-# kernel (grading/verdicts.py). The other preprocessors are nbgrader's defaults.
+# kernel (grading/verdicts.py). GradingSaveAutoGrades scores a test cell by its errors only: a
+# warning on stderr never costs points (nbgrader's own scores it 0). The other preprocessors are
+# nbgrader's defaults.
 c.Autograde.autograde_preprocessors = [
     GradingExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    GradingSaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.Execute.timeout = 120  # seconds per cell; an infinite loop costs this much, once
 c.GradingExecute.memory_limit_mb = 4096  # address space per kernel (RLIMIT_AS); 0: no limit
 c.GradingExecute.max_kernel_restarts = 3  # per notebook, then the remaining cells score 0

@@ -3,6 +3,10 @@ what was expected, what was got, and a hint toward the cause."""
 
 from __future__ import annotations
 
+import contextlib
+import html
+import io
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -212,19 +216,60 @@ def check_can_be_negative(model, inputs, output_index: int = 0, name: str = "out
 
 
 def earlier_task_passes(task: str, check: Callable[[], object]) -> bool:
-    """Whether an earlier task's answer passes `check` (a few of that task's own checks).
+    """Whether an earlier task's answer passes `check`: all of that task's own visible checks
+    (the `check_...` function its test cell defines and runs).
 
     A test that uses an earlier task's function calls this first and runs the checks that
-    depend on it only when it returns True: one mistake then costs one task. When it returns
-    False it prints which task to revisit; the grader checks this task with a correct version
-    of the earlier function, so its points do not depend on the earlier task."""
+    depend on it only when it returns True: one mistake then costs one task. Whatever the
+    earlier answer prints or warns while it is checked here stays out of this cell (it shows
+    in the earlier task's own cell). When it returns False a notice that stands out says which
+    task to revisit; the grader checks this task with a correct version of the earlier function,
+    so its points do not depend on that mistake."""
     try:
-        check()
+        with warnings.catch_warnings(), np.errstate(all="ignore"), \
+                contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            check()
     except Exception as error:  # NotImplementedError or any failure of the earlier answer
-        reason = f"{type(error).__name__}: {error}".splitlines()[0][:300]
-        print(f"Checks of this task that use {task} skipped: {task} fails its own check "
-              f"({reason}). Fix {task} first, then rerun this cell. When grading, this task "
-              f"is checked with a correct version of {task}, so its points do not depend on "
-              "that mistake.")
+        frames = error.__traceback__.tb_next  # below this function: `check`, then deeper
+        if isinstance(error, NameError) and frames is not None and frames.tb_next is None:
+            # `check` names a check its test cell defines, and that cell has not run yet
+            _notice(task, f"its checks are not defined yet ({error}): run {task}'s test "
+                          "cell first, then rerun this cell.")
+        else:
+            reason = f"{type(error).__name__}: {error}".splitlines()[0][:300].rstrip(".")
+            _notice(task, f"it fails its own checks ({reason}). Fix {task} first, then rerun "
+                          "this cell.")
         return False
     return True
+
+
+class _Notice:
+    """A notice shown as a coloured box in JupyterLab (as text elsewhere)."""
+
+    def __init__(self, title: str, text: str):
+        self.title, self.text = title, text
+
+    def __repr__(self) -> str:
+        return f"\n!!! {self.title}\n    {self.text}\n"
+
+    def _repr_html_(self) -> str:
+        return ('<div style="border-left: 6px solid #d9822b; background: #fff4e5; color: #222; '
+                'padding: 0.6em 1em; margin: 0.3em 0; font-size: 1.05em">'
+                f"<p><strong>&#9888; {html.escape(self.title)}</strong></p>"
+                f"<p>{html.escape(self.text)}</p></div>")
+
+
+def _notice(task: str, reason: str) -> None:
+    notice = _Notice(f"Some checks of this task were skipped: they need {task}",
+                     f"{task} is not ready: {reason} When grading, this task is checked with a "
+                     f"correct version of {task}, so its points do not depend on that mistake.")
+    from common.runtime import in_jupyter_kernel
+
+    if in_jupyter_kernel():
+        from IPython.display import display
+
+        display(notice)
+    else:
+        print(repr(notice))

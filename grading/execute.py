@@ -10,9 +10,13 @@
   time (outputs discarded; each record is taken out of the kernel's reach before the next probe
   starts), then, once the kernel is gone, decides each test cell's verdict outside the student's
   interpreter, in a child process with its own limits (grading.verdicts): a test cell keeps its
-  points only if it passed in the notebook and its verdict passed. The probes' inputs are drawn
+  points only if its verdict passed and it passed in the notebook, or failed there only because
+  an earlier task it uses (the verdicts' DEPENDS) lost its points. The probes' inputs are drawn
   from one seed per class run (`probe_seed`). Outputs are capped in bytes, per cell and per
   notebook.
+- GradingSaveAutoGrades scores a test cell by its checks only: an error fails it, a warning or
+  anything else on stderr does not (nbgrader 0.9 scores such a cell 0). What went to stderr
+  stays in the cell for the student to read, and the class report lists it.
 - GradingOverwriteCells restores deleted test cells more robustly than nbgrader 0.9.
 """
 
@@ -30,7 +34,7 @@ import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute, OverwriteCells
+from nbgrader.preprocessors import Execute, OverwriteCells, SaveAutoGrades
 from traitlets import Bool, Dict, Integer, Unicode
 
 from grading import cgroups, probe_runtime, sandbox, verdicts
@@ -183,6 +187,19 @@ def _probe_program(source: str, test_id: str, inputs: Path, out: Path) -> str:
 
 _PROCESS_SEED: list[int] = []  # plain `nbgrader autograde`: one seed per process, drawn once
 _WARNED: list[bool] = []  # the missing control groups are said once per process
+
+
+def _excuse(cell, failed_earlier: list[str]) -> None:
+    """A test cell whose visible checks failed on an earlier task's mistake keeps its points:
+    its verdict, decided with correct versions of those tasks' functions, passed. Its errors
+    stay readable as text, with the grader's note first."""
+    note = (f"[grader: the checks above failed, but {', '.join(failed_earlier)} (an earlier "
+            "task this one uses) lost its own points; this task was graded by its hidden tests "
+            "with a correct version of that task, and passed them: full points]\n")
+    texts = [f"{o.get('ename', '')}: {o.get('evalue', '')}\n" for o in cell.outputs
+             if o.get("output_type") == "error"]
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=note + "".join(texts))
+                    ] + [o for o in cell.outputs if o.get("output_type") != "error"]
 
 
 class GradingExecute(Execute):
@@ -377,8 +394,9 @@ class GradingExecute(Execute):
             message = (f"hidden tests: the grader could not decide them from what your kernel "
                        f"recorded: {decided}")
             decided = {t: [message, message] for t in hidden["hidden"].test_ids}
-        summary = {}
-        for cell in self.nb.cells:
+        depends = hidden["hidden"].depends
+        summary, lost = {}, set()
+        for cell in self.nb.cells:  # notebook order: a task's dependencies are decided first
             meta = cell.get("metadata", {}).get("nbgrader", {})
             test_id = meta.get("grade_id")
             if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
@@ -389,8 +407,16 @@ class GradingExecute(Execute):
             passed_in_notebook = not _error_names(cell)
             summary[test_id] = {"notebook": "passed" if passed_in_notebook else "failed",
                                 "verdict": message or "passed"}
+            failed_earlier = [d for d in depends.get(test_id, ()) if d in lost]
+            if failed_earlier:
+                summary[test_id]["earlier_failed"] = failed_earlier
             if message:  # first: nbgrader scores a code cell by its first error or result
                 cell.outputs.insert(0, _error_output("AssertionError", for_student))
+                lost.add(test_id)
+            elif not passed_in_notebook and failed_earlier:
+                _excuse(cell, failed_earlier)  # its own verdict, on correct earlier answers
+            elif not passed_in_notebook:
+                lost.add(test_id)
         info = resources.get("nbgrader", {})
         if info.get("student"):
             coursedir = CourseDirectory(config=self.config)
@@ -498,6 +524,28 @@ class GradingExecute(Execute):
             if {"MemoryError", "CellTimeoutError", "KeyboardInterrupt"} & set(
                     _error_names(replay)):
                 self._skip_on_replay.add(earlier_index)
+
+
+def is_stderr(output) -> bool:
+    return output.get("output_type") == "stream" and output.get("name") == "stderr"
+
+
+class GradingSaveAutoGrades(SaveAutoGrades):
+    """nbgrader's SaveAutoGrades, but a code cell's score ignores what it wrote to stderr: a
+    correct answer written in a tutorial's idiom (`LeakyReLU(alpha=...)` in Keras 3) or a
+    library that starts to warn on upgrade must not cost a class its points."""
+
+    @staticmethod
+    def scored(cell):
+        """The cell as it is scored: without its stderr outputs."""
+        if cell.cell_type != "code":
+            return cell
+        cell = copy.copy(cell)
+        cell["outputs"] = [o for o in cell.get("outputs", []) if not is_stderr(o)]
+        return cell
+
+    def _add_score(self, cell, resources):
+        super()._add_score(self.scored(cell), resources)
 
 
 class GradingOverwriteCells(OverwriteCells):

@@ -1,5 +1,6 @@
 """The class report: score histogram, mean per task, each failing check with how many students
-hit it, students not graded and why, hidden-test disagreements, and submissions to look at."""
+hit it, students not graded and why, hidden-test disagreements, warnings students' code
+printed, and submissions to look at."""
 
 from __future__ import annotations
 
@@ -180,6 +181,7 @@ def class_report(course: Path, assignment: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
 
     rows, failures, problems, disagreements = [], collections.defaultdict(list), [], []
+    warned = collections.defaultdict(list)  # (cell, warning) -> students
     auto_max = {}
     manual_ids = []
     with Gradebook(course_folder.db_url(course)) as gradebook:
@@ -208,9 +210,11 @@ def class_report(course: Path, assignment: str) -> Path:
                                           f"({type(error).__name__}: {_one_line(error)}); "
                                           "see grades.csv for the score"))
                 continue
-            row, student_failures, student_problems, student_disagreements = found
+            row, student_failures, student_problems, student_disagreements, warnings = found
             for grade_id, failure in student_failures:
                 failures[grade_id].append(failure)
+            for key in warnings:
+                warned[key].append(student)
             problems += student_problems
             disagreements += student_disagreements
             if row is not None:
@@ -240,6 +244,7 @@ def class_report(course: Path, assignment: str) -> Path:
             "failures": sorted(groups.items(), key=lambda kv: -len(kv[1]))})
     report = {"assignment": assignment, "rows": rows, "tasks": tasks, "problems": problems,
               "disagreements": disagreements,
+              "warnings": sorted(warned.items(), key=lambda kv: (-len(kv[1]), kv[0])),
               "manual": [(g, titles.get(g, g)) for g in manual_ids], "max": total_max,
               "collected": len(manifest)}
     (out / "report.md").write_text(_report_markdown(report))
@@ -248,9 +253,10 @@ def class_report(course: Path, assignment: str) -> Path:
 
 
 def _student_results(gradebook, course: Path, assignment: str, entry: dict,
-                     auto_max: dict) -> tuple[dict | None, list, list, list]:
+                     auto_max: dict) -> tuple[dict | None, list, list, list, set]:
     """One graded student's (row of the Students table or None, failing checks as (grade_id,
-    failure), problems, disagreements). A failed integrity scan is a flag to look at by hand."""
+    failure), problems, disagreements, warnings as (cell, warning)). A failed integrity scan is
+    a flag to look at by hand."""
     from nbgrader.api import MissingEntry
 
     student, name = entry["student"], course_folder.notebook_name(assignment)
@@ -262,16 +268,18 @@ def _student_results(gradebook, course: Path, assignment: str, entry: dict,
     except MissingEntry:
         problems.append((student, "not graded: autograde did not record a submission "
                                   f"(see logs/{assignment}/{student}.log)"))
-        return None, failures, problems, disagreements
+        return None, failures, problems, disagreements, set()
     scores = {g.name: (g.auto_score or 0.0) for g in submitted.grades if g.name in auto_max}
     graded_nb = course / "autograded" / student / assignment / name
     if not graded_nb.exists():
         problems.append((student, "not graded: no autograded notebook "
                                   f"(see logs/{assignment}/{student}.log)"))
-        return None, failures, problems, disagreements
+        return None, failures, problems, disagreements, set()
     notebook = nbformat.read(str(graded_nb), 4)
+    warnings = set()
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        warnings |= {(grade_id or "(a cell without grade id)", w) for w in _warnings(cell)}
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if grade_id in auto_max and errors:
             first = main_error(errors)
@@ -290,17 +298,43 @@ def _student_results(gradebook, course: Path, assignment: str, entry: dict,
         problems.append((student, "the submitted copy changed after collection"))
     row = {"student": student, "scores": scores, "total": sum(scores.values()), "flags": flags,
            "feedback": f"../../feedback/{student}/{assignment}/{stem}.html"}
-    return row, failures, problems, disagreements
+    return row, failures, problems, disagreements, warnings
+
+
+_WARNING = re.compile(r"^(?:.*?:\d+: )?(\w*(?:Warning|Deprecat\w*)\b.*)$")
+
+
+def _warnings(cell, limit: int = 20) -> set[str]:
+    """The lines a code cell wrote to stderr, one per warning with its file path and line
+    number cut (so students group), without the source line Python echoes after a warning."""
+    found, after_warning = set(), False
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "stream" or output.get("name") != "stderr":
+            continue
+        for line in str(output.get("text", "")).splitlines():
+            match = _WARNING.match(line.strip())
+            if match:
+                found.add(match.group(1)[:300])
+            elif line.strip() and not (after_warning and line[:1].isspace()):
+                found.add(line.strip()[:300])
+            after_warning = bool(match) or (after_warning and not line.strip())
+            if len(found) >= limit:
+                return found
+    return found
 
 
 def _disagreements(course: Path, assignment: str, student: str) -> list[tuple[str, str]]:
-    """Test cells whose result in the notebook and hidden-test verdict differ (scored 0)."""
+    """Test cells whose result in the notebook and hidden-test verdict differ (scored 0), but
+    for a task that uses an earlier task that lost its points: its visible checks skip (or fail
+    on) that earlier mistake, and its verdict alone decides."""
     path = course / "logs" / assignment / f"{student}.verdicts.json"
     if not path.exists():
         return [(student, "no hidden-test verdicts were recorded")]
     found = []
     for test_id, result in json.loads(path.read_text()).items():
         passed = result["verdict"] == "passed"
+        if result.get("earlier_failed"):  # checks skipped or failed on that earlier mistake
+            continue
         if result["notebook"] == "passed" and not passed:
             found.append((student, f"{test_id} passed in the notebook but failed its verdict "
                                    f"({result['verdict'][:300]})"))
@@ -325,6 +359,12 @@ def _histogram(totals: list[float], total_max: float, path: Path, assignment: st
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+_WARNINGS_TEXT = (
+    "What students' code wrote to stderr while it was graded (warnings, deprecation notices), "
+    "per cell. It never costs points; a warning many students share usually means a library "
+    "changed (a deprecated argument, a new default): worth a line in the notebook.")
 
 
 def _report_markdown(report: dict) -> str:
@@ -363,6 +403,10 @@ def _report_markdown(report: dict) -> str:
               "the notebook but failed its verdict is usually a mistake only the hidden tests "
               "catch; many of them at once may be a submission tampering with its kernel.", ""]
     lines += [f"- `{s}`: {p}" for s, p in report["disagreements"]] or ["None."]
+    lines += ["", "## Warnings", "", _WARNINGS_TEXT, ""]
+    lines += [f"- `{cell}` ({len(students)} student(s): {', '.join(students[:5])}"
+              f"{', …' if len(students) > 5 else ''}): {_md_cell(warning)}"
+              for (cell, warning), students in report["warnings"]] or ["None."]
     lines += ["", "## Look at these by hand", ""]
     flagged = [(r["student"], f) for r in rows for f in r["flags"]]
     lines += [f"- `{s}`: {f}" for s, f in flagged] or ["Nothing flagged."]
@@ -434,7 +478,13 @@ def _report_html(report: dict) -> str:
     parts.append("</ul><h2>Notebook and hidden tests disagree</h2><ul>")
     parts += [f"<li><code>{esc(s)}</code>: {esc(p)}</li>" for s, p in report["disagreements"]] or [
         "<li>None.</li>"]
-    parts.append("</ul><h2>Look at these by hand</h2><ul>")
+    parts.append(f"</ul><h2>Warnings</h2><p>{esc(_WARNINGS_TEXT)}</p><table><tr><th>cell</th>"
+                 "<th>students</th><th>warning</th></tr>")
+    parts += [f"<tr><td><code>{esc(cell)}</code></td><td class=n title='{esc(', '.join(students))}'>"
+              f"{len(students)}</td><td>{esc(warning)}</td></tr>"
+              for (cell, warning), students in report["warnings"]] or [
+        "<tr><td colspan=3>None.</td></tr>"]
+    parts.append("</table><h2>Look at these by hand</h2><ul>")
     flagged = [(r["student"], f) for r in rows for f in r["flags"]]
     parts += [f"<li><code>{esc(s)}</code>: {esc(f)}</li>" for s, f in flagged] or [
         "<li>Nothing flagged.</li>"]

@@ -10,7 +10,9 @@ Each assignment's hidden tests live beside its notebook in solutions/<assignment
   every probe's inputs for one class run ({test id: data}), and `verdict_<test id>(got, ref,
   inputs)` raises AssertionError with a teaching message when the student's record `got` is
   wrong. `ref` is the record of the same probe run against the solution's definitions, `inputs`
-  the data the probe was given. It may import names from `.probes`.
+  the data the probe was given. It may import names from `.probes`. `DEPENDS = {test id:
+  (earlier test ids, ...)}` names the earlier tasks whose functions a task's code calls (its
+  probe lends them with `answers.earlier`, so its verdict never depends on them).
 
 A record is checked from its headers (member names, dtypes, shapes, sizes) before anything is
 loaded, and every student's verdicts are decided in a child process with its own memory and time
@@ -57,6 +59,11 @@ class Hidden:
         self.module = importlib.import_module(f"{name}.verdicts")
         self.verdicts = {key[len("verdict_"):]: value for key, value in vars(self.module).items()
                          if key.startswith("verdict_") and callable(value)}
+
+    @property
+    def depends(self) -> dict[str, tuple[str, ...]]:
+        """{test id: the earlier test ids whose tasks' functions it calls}."""
+        return {k: tuple(v) for k, v in getattr(self.module, "DEPENDS", {}).items()}
 
     @property
     def test_ids(self) -> list[str]:

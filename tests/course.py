@@ -128,12 +128,22 @@ def namespace_with(assignment: str, replacement: str | None) -> dict:
 
 
 def run_visible(assignment: str, grade_id: str, replacement: str | None) -> str:
-    """Run the task's test cell as students see it and return what it printed;
-    AssertionError when a check fails."""
+    """Run the task's test cell as students see it and return what it printed (a notice
+    included); AssertionError when a check fails. The earlier test cells that define a task's
+    checks (`def check_...`, which later cells use to see whether that task is ready) run first,
+    as in the notebook, whatever they raise."""
     import contextlib
     import io
 
     namespace = namespace_with(assignment, replacement)
+    cells = graded_test_cells(read(solution_notebook(assignment)))
+    ids = [c.metadata.nbgrader.grade_id for c in cells]
+    for earlier in cells[:ids.index(grade_id)]:
+        if "def check_" in earlier.source:
+            with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                exec(compile(earlier.source, f"<{earlier.metadata.nbgrader.grade_id}>", "exec"),
+                     namespace)
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(test_cell_source(assignment, grade_id), f"<{grade_id}>", "exec"), namespace)

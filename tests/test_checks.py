@@ -126,6 +126,37 @@ def test_earlier_task_passes_names_the_task_to_revisit(capsys):
         assert not checks.earlier_task_passes("Task 1 (f)", check)
         printed = capsys.readouterr().out
         assert "Fix Task 1 (f) first" in printed and cause in printed, printed
+        assert "!!!" in printed and "its points do not depend on that mistake" in printed
+        assert ".)." not in printed
+
+
+def test_earlier_task_passes_keeps_the_earlier_answers_noise_out(capsys):
+    """An earlier answer's warnings and prints belong to its own cell, not to a later one."""
+    import sys
+    import warnings
+
+    def noisy():
+        np.log(np.zeros(1))
+        warnings.warn("deprecated spelling", DeprecationWarning)
+        print("chatter")
+        print("on stderr", file=sys.stderr)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert checks.earlier_task_passes("Task 1 (f)", noisy)
+    assert not caught and capsys.readouterr() == ("", "")
+
+
+def test_earlier_task_passes_says_when_the_earlier_checks_were_not_run(capsys):
+    assert not checks.earlier_task_passes("Task 1 (f)", lambda: check_never_defined())  # noqa: F821
+    assert "run Task 1 (f)'s test cell first" in capsys.readouterr().out
+
+    def answer_with_a_typo():
+        return undefined_helper()  # noqa: F821
+
+    assert not checks.earlier_task_passes("Task 1 (f)", lambda: answer_with_a_typo())
+    printed = capsys.readouterr().out
+    assert "fails its own checks (NameError" in printed and "test cell first" not in printed
 
 
 def _two_heads(activation):

@@ -520,6 +520,11 @@ def test_class_report(graded):
     # Kernel failures and integrity flags are listed for a person to look at.
     assert "`monkeypatched_checks`: " in markdown and "setattr(common.checks" in markdown
     assert "## Notebook and hidden tests disagree" in markdown
+    # The noisy student's warnings (which cost nothing) are listed, with who printed them.
+    warned = markdown.split("## Warnings")[1].split("## Look at these by hand")[0]
+    assert "noisy" in warned and "is deprecated" in warned and "written to stderr" in warned, (
+        warned)
+    assert "is deprecated" in page.split("Warnings")[1]
     if graded.assignment == "00_setup":  # the class with every fixture
         assert "edited_test_cell" in hits
         assert "`os_exit`: DeadKernelError" in markdown

@@ -398,3 +398,69 @@ def test_a_class_the_solution_would_fail_is_not_graded(tmp_path):
     assert "does not score full marks" in result.stderr, result.stderr[-2000:]
     assert "test_normalize_images" in result.stderr and "broken environment" in result.stderr
     assert not (tmp_path / "course" / "autograded").exists()
+
+
+def _graded_cell(grade_id: str, *outputs) -> "nbformat.NotebookNode":
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(f"# {grade_id}")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": grade_id,
+                                 "points": 2}
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    return cell
+
+
+@pytest.mark.parametrize("earlier_verdict, later_keeps_points", [("wrong", True), ("", False)])
+def test_a_later_cell_failing_on_an_earlier_mistake_keeps_its_points(
+        monkeypatch, earlier_verdict, later_keeps_points):
+    """The grader's rule for a chain (verdicts.DEPENDS): a later test cell whose visible checks
+    failed keeps its points when its own verdict passed and an earlier task it uses lost its
+    points; when the earlier task is right, the failure is the later task's own and costs it."""
+    import nbformat
+    from nbgrader import utils
+
+    from grading import execute
+
+    error = {"output_type": "error", "ename": "AssertionError",
+             "evalue": "read_attention: expected 1; got 2", "traceback": []}
+    warning = {"output_type": "stream", "name": "stderr", "text": "UserWarning: deprecated\n"}
+    earlier_outputs = [error] if earlier_verdict else []  # its own visible check
+    notebook = nbformat.v4.new_notebook(cells=[
+        _graded_cell("test_early", *earlier_outputs), _graded_cell("test_late", error, warning)])
+    decided = {"test_early": [earlier_verdict, earlier_verdict], "test_late": ["", ""]}
+    monkeypatch.setattr(verdicts, "decide_in_child", lambda *args: decided)
+    grader = execute.GradingExecute()
+    grader.nb = notebook
+    hidden = {"hidden": types.SimpleNamespace(folder=Path("."), test_ids=list(decided),
+                                              depends={"test_late": ("test_early",)}),
+              "references": Path(".")}
+    grader._apply_verdicts(hidden, Path("."), {})
+
+    late = notebook.cells[1]
+    score, points = utils.determine_grade(execute.GradingSaveAutoGrades.scored(late))
+    early = utils.determine_grade(execute.GradingSaveAutoGrades.scored(notebook.cells[0]))
+    assert early[0] == (0 if earlier_verdict else 2)
+    if later_keeps_points:
+        assert score == points
+        text = "".join(o.get("text", "") for o in late.outputs)
+        assert "test_early" in text and "read_attention: expected 1; got 2" in text, text
+        assert any(o.get("name") == "stderr" for o in late.outputs), "the warning stays"
+    else:
+        assert score == 0 and any(o.output_type == "error" for o in late.outputs)
+
+
+def test_a_warning_never_costs_a_cell_its_points_an_error_always_does():
+    import nbformat
+    from nbgrader import utils
+
+    from grading import execute
+
+    warning = {"output_type": "stream", "name": "stderr",
+               "text": "UserWarning: Argument `alpha` is deprecated.\n"}
+    error = {"output_type": "error", "ename": "AssertionError", "evalue": "no", "traceback": []}
+    warned = _graded_cell("test_x", warning)
+    assert utils.determine_grade(warned)[0] == 0, "nbgrader's own rule, which the pack replaces"
+    assert utils.determine_grade(execute.GradingSaveAutoGrades.scored(warned)) == (2, 2)
+    assert warned.outputs[0]["name"] == "stderr", "what the student reads is unchanged"
+    failed = _graded_cell("test_x", warning, error)
+    assert utils.determine_grade(execute.GradingSaveAutoGrades.scored(failed))[0] == 0

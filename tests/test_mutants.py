@@ -18,6 +18,7 @@ task to revisit."""
 from __future__ import annotations
 
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
@@ -103,10 +104,14 @@ def test_mutant_fails_with_message(assignment, grade_id, description):
 @pytest.mark.parametrize("assignment, grade_id, description", list(_cases(3)))
 def test_earlier_mistake_costs_only_its_own_task(assignment, grade_id, description):
     source = _spec(assignment)[3][grade_id][description]
-    printed = course.run_visible(assignment, grade_id, source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        printed = course.run_visible(assignment, grade_id, source)
     assert "Fix Task" in printed, (
         f"with '{description}' the visible checks of {grade_id} passed without naming the "
         f"earlier task to revisit; printed: {printed[-500:]!r}")
+    assert not caught, (f"with '{description}' the earlier task's warnings reach {grade_id}'s "
+                        f"cell: {[str(w.message)[:200] for w in caught]}")
     assert course.verdict_message(assignment, grade_id, source) == ""
 
 

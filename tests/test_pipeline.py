@@ -17,6 +17,9 @@ import pytest
 
 import course
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
+import hostile  # noqa: E402
+
 ASSIGNMENTS = course.assignments()
 
 
@@ -155,9 +158,10 @@ def _test_cell_scores(root, assignment, student, test_ids):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_autograde_solution_full_marks_exercise_zero(assignment, tmp_path):
-    """Plain `nbgrader autograde` with the repository's config (sandbox and verdicts included).
-    The assignments graded as a hostile class in test_grading.py, whose solution and untouched
-    exercise are checked there, are skipped: CI time."""
+    """Plain `nbgrader autograde` with the repository's config (sandbox and verdicts included):
+    the solution, and the same answers warning on every call (hostile.noisy), score full marks.
+    The assignments graded as a hostile class in test_grading.py, whose solution, noisy answers
+    and untouched exercise are checked there, are skipped: CI time."""
     if assignment in course.class_graded_assignments():
         pytest.skip("graded with the solution and the untouched exercise in test_grading.py")
     course.make_course(tmp_path, assignment)
@@ -168,6 +172,9 @@ def test_autograde_solution_full_marks_exercise_zero(assignment, tmp_path):
         folder = tmp_path / "submitted" / student / assignment
         folder.mkdir(parents=True)
         shutil.copy(source, folder / name)
+    (tmp_path / "submitted" / "noisy" / assignment).mkdir(parents=True)
+    nbformat.write(hostile.noisy(assignment), str(tmp_path / "submitted" / "noisy" / assignment
+                                                 / name))
     course.nbgrader(tmp_path, "autograde", assignment)
 
     expected = {c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
@@ -176,6 +183,13 @@ def test_autograde_solution_full_marks_exercise_zero(assignment, tmp_path):
     assert set(full) == expected
     lost = {k: v for k, v in full.items() if v[0] != v[1]}
     assert not lost, f"the solution loses points in {lost} (score, max)"
+    noisy = _test_cell_scores(tmp_path, assignment, "noisy", expected)
+    lost = {k: v for k, v in noisy.items() if v[0] != v[1]}
+    assert not lost, f"correct answers that warn lose points in {lost} (score, max)"
+    graded = course.read(tmp_path / "autograded" / "noisy" / assignment / name)
+    warned = [c for c in course.graded_test_cells(graded) if any(
+        o.output_type == "stream" and o.name == "stderr" for o in c.get("outputs", []))]
+    assert warned, "the noisy answers' warnings should show in the test cells that call them"
 
     untouched = _test_cell_scores(tmp_path, assignment, "untouched", expected)
     assert set(untouched) == expected

@@ -183,6 +183,10 @@ def test_every_fixture_scores_as_expected(graded):
             bad = {k: v for k, v in scores.items() if v[0] != v[1]}
         elif expect == "zero":
             bad = {k: v for k, v in scores.items() if v[0] != 0}
+        elif expect == "only_its_task":
+            broken = graded.facts["early_mistake"]
+            bad = {k: v for k, v in scores.items()
+                   if (k == broken and v[0] != 0) or (k != broken and v[0] != v[1])}
         elif expect == "at_most_control":
             bad = {k: v for k, v in scores.items()
                    if (k == target and v[0] != 0) or (k != target and v[0] > control[k][0])}

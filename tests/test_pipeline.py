@@ -159,7 +159,8 @@ def _test_cell_scores(root, assignment, student, test_ids):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_autograde_solution_full_marks_exercise_zero(assignment, tmp_path):
     """Plain `nbgrader autograde` with the repository's config (sandbox and verdicts included):
-    the solution, and the same answers warning on every call (hostile.noisy), score full marks.
+    the solution, and the same answers warning on every call (hostile.noisy), score full marks;
+    one wrong answer to a task that later tasks call costs that task alone.
     The assignments graded as a hostile class in test_grading.py, whose solution, noisy answers
     and untouched exercise are checked there, are skipped: CI time."""
     if assignment in course.class_graded_assignments():
@@ -172,9 +173,12 @@ def test_autograde_solution_full_marks_exercise_zero(assignment, tmp_path):
         folder = tmp_path / "submitted" / student / assignment
         folder.mkdir(parents=True)
         shutil.copy(source, folder / name)
-    (tmp_path / "submitted" / "noisy" / assignment).mkdir(parents=True)
-    nbformat.write(hostile.noisy(assignment), str(tmp_path / "submitted" / "noisy" / assignment
-                                                 / name))
+    early = hostile.early_mistake(assignment)
+    for student, notebook in (("noisy", hostile.noisy(assignment)),
+                              ("early_mistake", early and early[0])):
+        if notebook is not None:
+            (tmp_path / "submitted" / student / assignment).mkdir(parents=True)
+            nbformat.write(notebook, str(tmp_path / "submitted" / student / assignment / name))
     course.nbgrader(tmp_path, "autograde", assignment)
 
     expected = {c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
@@ -190,6 +194,10 @@ def test_autograde_solution_full_marks_exercise_zero(assignment, tmp_path):
     warned = [c for c in course.graded_test_cells(graded) if any(
         o.output_type == "stream" and o.name == "stderr" for o in c.get("outputs", []))]
     assert warned, "the noisy answers' warnings should show in the test cells that call them"
+    if early is not None:  # one mistake in a task later tasks call costs that task only
+        scores = _test_cell_scores(tmp_path, assignment, "early_mistake", expected)
+        wrong = {k: v for k, v in scores.items() if v[0] != (0 if k == early[1] else v[1])}
+        assert not wrong, f"a mistake in {early[1]} alone gives (score, max) {wrong}"
 
     untouched = _test_cell_scores(tmp_path, assignment, "untouched", expected)
     assert set(untouched) == expected

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from grading import collect, course_folder, parallel, report, sandbox
+from grading import collect, course_folder, lms, parallel, report, sandbox
 from grading.course_folder import DEFAULT_COURSE
 from grading.execute import DEFAULT_MEMORY_MB
 
@@ -79,8 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     grading_options(command)
 
     command = add("export", "Check the course's integrity, then nbgrader export: grades CSV "
-                            "(default COURSE/grades.csv) with who was not graded and why.")
-    command.add_argument("--to", type=Path, default=None)
+                            "(COURSE/grades.csv) with who was not graded and why, and with "
+                            "--format the same grades in Canvas's or Moodle's import format.")
+    command.add_argument("--to", type=Path, default=None,
+                         help="file to write (default COURSE/grades.csv, or COURSE/grades-canvas"
+                              ".csv, COURSE/grades-moodle.csv)")
+    command.add_argument("--format", choices=lms.FORMATS, default="csv",
+                         help="csv: nbgrader's columns plus graded/not_graded_reason; canvas: "
+                              "Canvas's gradebook import; moodle: Moodle's grade import "
+                              "(default csv). Students not graded are left blank and listed in "
+                              "FILE.not-graded.csv, never given 0.")
 
     command = add("feedback", "nbgrader generate_feedback: COURSE/feedback/<student>/...html.")
     command.add_argument("assignment")
@@ -116,7 +124,13 @@ def main(argv: list[str] | None = None) -> int:
         course_folder.prepare_course(course, args.assignment)
         _grade(args, course)
     elif args.command == "export":
-        print(course_folder.export(course, args.to))
+        if args.format == "csv":
+            print(course_folder.export(course, args.to))
+        else:
+            grades = course_folder.export(course)
+            target = args.to or course / f"grades-{args.format}.csv"
+            for path in lms.convert(grades, args.format, target.expanduser().resolve()):
+                print(path)
     elif args.command == "feedback":
         print(course_folder.feedback(course, args.assignment))
     elif args.command == "report":

@@ -628,6 +628,15 @@ def test_students_not_graded_are_reported_as_such(tmp_path):
     markdown = (tmp_path / "course" / "reports" / "00_setup" / "report.md").read_text()
     assert "`sleeper`: not graded: timeout: stopped after the 45 s per-student limit" in markdown
     assert "`forged_metadata`: not graded: failed" in markdown
+    result = subprocess.run([*command[:3], "export", "--format", "canvas", "--course",
+                             str(tmp_path / "course")], capture_output=True, text=True,
+                            timeout=300, cwd=course.REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(tmp_path / "course" / "grades-canvas.csv") as handle:
+        canvas = {r["SIS User ID"]: r["00_setup"] for r in csv.DictReader(handle)}
+    assert float(canvas.pop("")) >= 4, "the Points Possible row"
+    assert canvas == {"honest": "4", "sleeper": "", "forged_metadata": ""}
+    assert "grades-canvas.csv.not-graded.csv" in result.stdout
     assert "1 submission(s) graded of 3 collected" in markdown
     assert _marked_processes() == []
 
@@ -767,3 +776,40 @@ def test_formgrader_session_grades_by_hand_and_seals(graded, ending, tmp_path):
     with Gradebook(course_folder.db_url(copy)) as gradebook:
         assert gradebook.find_grade_by_id(grade_id).manual_score == top
     assert course_folder.verify(copy) == [], "the session's grade was not sealed"
+
+
+def test_lms_exports_leave_students_not_graded_blank_and_flagged(tmp_path):
+    """Canvas's and Moodle's import files carry every graded score as the LMS reads it, a blank
+    (never 0) and a flag for a student who was not graded, and nothing else in grade columns."""
+    from grading import lms
+
+    grades = tmp_path / "grades.csv"
+    fields = ["assignment", "student_id", "first_name", "last_name", "email", "score",
+              "max_score", "graded", "not_graded_reason"]
+    rows = [["00_setup", "ann", "Ann", "Lee", "ann@uni.example", "4.0", "6.0", "yes", ""],
+            ["00_setup", "bob", "", "", "", "", "6.0", "no", "timeout: stopped after 45 s"],
+            ["03_elbo", "ann", "Ann", "Lee", "ann@uni.example", "12.5", "20.0", "yes", ""],
+            ["03_elbo", "bob", "", "", "", "0.0", "20.0", "yes", ""]]
+    with open(grades, "w", newline="") as handle:
+        csv.writer(handle).writerows([fields, *rows])
+
+    canvas, flagged = lms.convert(grades, "canvas", tmp_path / "canvas.csv")
+    table = list(csv.reader(open(canvas)))
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "00_setup",
+                        "03_elbo"]
+    assert table[1][0] == "Points Possible" and table[1][5:] == ["6", "20"]
+    assert table[2] == ["Lee, Ann", "", "ann", "", "", "4", "12.5"]
+    assert table[3] == ["bob", "", "bob", "", "", "", "0"], "not graded: blank; no submission: 0"
+    assert list(csv.reader(open(flagged)))[1] == ["bob", "00_setup", "timeout: stopped after 45 s"]
+
+    (moodle, _) = lms.convert(grades, "moodle", tmp_path / "moodle.csv")
+    table = list(csv.reader(open(moodle)))
+    assert table[0] == ["ID number", "Email address", "First name", "Last name", "00_setup",
+                        "00_setup feedback", "03_elbo", "03_elbo feedback"]
+    assert table[1] == ["ann", "ann@uni.example", "Ann", "Lee", "4", "", "12.5", ""]
+    assert table[2][:6] == ["bob", "", "", "", "", "not graded: timeout: stopped after 45 s"]
+
+    with open(grades, "w", newline="") as handle:  # everyone graded: no stale flag file
+        csv.writer(handle).writerows([fields, rows[0]])
+    assert lms.convert(grades, "canvas", tmp_path / "canvas.csv") == [tmp_path / "canvas.csv"]
+    assert not flagged.exists()

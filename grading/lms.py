@@ -1,0 +1,102 @@
+"""Grades in a learning management system's own import format, from the course's grades.csv
+(`python -m grading export --format canvas|moodle|csv`).
+
+- canvas: Canvas's gradebook import CSV: `Student, ID, SIS User ID, SIS Login ID, Section`, then
+  one column per assignment, named `<assignment>`, and a `Points Possible` row under the header.
+  Students are matched on `SIS User ID` (the nbgrader student id); Canvas reads a blank cell as
+  "no change" and makes a new assignment of every column it does not know, so nothing but grades
+  goes in those columns.
+- moodle: Moodle's grade import CSV: `ID number, Email address, First name, Last name`, then per
+  assignment a grade column `<assignment>` and a `<assignment> feedback` column (map it to the
+  item's feedback, or leave it unmapped). Students are matched on `ID number`; a blank grade is
+  not imported.
+
+A student who was not graded (stopped, crashed, refused) gets a blank cell, never a 0, and is
+listed in `<file>.not-graded.csv` beside the file with the reason; Moodle's feedback column says
+it too. A student with no submission keeps nbgrader's 0.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+FORMATS = ("csv", "canvas", "moodle")  # csv: grades.csv itself (course_folder.export)
+
+
+def _number(text: str) -> str:
+    """A score as the LMS reads it: '4' rather than '4.0', blank stays blank."""
+    if text in ("", None):
+        return ""
+    value = round(float(text), 6)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _students(rows: list[dict]) -> tuple[list[str], dict[str, dict], list[str]]:
+    """(assignments in order, {student id: {name fields, assignment: row}}, student ids)."""
+    assignments = sorted({row["assignment"] for row in rows})
+    students: dict[str, dict] = {}
+    for row in rows:
+        entry = students.setdefault(row["student_id"], {"rows": {}})
+        for key in ("first_name", "last_name", "email"):
+            entry[key] = entry.get(key) or row.get(key, "")
+        entry["rows"][row["assignment"]] = row
+    return assignments, students, sorted(students)
+
+
+def _score(row: dict | None) -> str:
+    if row is None:
+        return ""
+    return "" if row.get("graded") == "no" else _number(row.get("score", ""))
+
+
+def convert(grades: Path, fmt: str, target: Path) -> list[Path]:
+    """Write `target` in format `fmt` (canvas or moodle) from `grades` (the course's
+    grades.csv) and, when some students were not graded, `<target>.not-graded.csv`; returns the
+    files written."""
+    if fmt not in ("canvas", "moodle"):
+        raise ValueError(f"no LMS format {fmt!r}: canvas or moodle")
+    with open(grades, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assignments, students, order = _students(rows)
+    maximum = {a: next(_number(r["max_score"]) for r in rows if r["assignment"] == a)
+               for a in assignments}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        if fmt == "canvas":
+            writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                             *assignments])
+            writer.writerow(["Points Possible", "", "", "", "",
+                             *(maximum[a] for a in assignments)])
+            for student in order:
+                entry = students[student]
+                name = ", ".join(p for p in (entry["last_name"], entry["first_name"]) if p)
+                writer.writerow([name or student, "", student, "", "", *(
+                    _score(entry["rows"].get(a)) for a in assignments)])
+        else:
+            writer.writerow(["ID number", "Email address", "First name", "Last name",
+                             *(c for a in assignments for c in (a, f"{a} feedback"))])
+            for student in order:
+                entry = students[student]
+                cells = []
+                for assignment in assignments:
+                    row = entry["rows"].get(assignment)
+                    reason = (row or {}).get("not_graded_reason", "")
+                    cells += [_score(row), f"not graded: {reason}" if reason else ""]
+                writer.writerow([student, entry["email"], entry["first_name"],
+                                 entry["last_name"], *cells])
+    written = [target]
+    missing = [r for r in rows if r.get("graded") == "no"]
+    flagged = target.with_name(target.name + ".not-graded.csv")
+    if missing:
+        with open(flagged, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["student_id", "assignment", "not_graded_reason"])
+            for row in missing:
+                writer.writerow([row["student_id"], row["assignment"],
+                                 row.get("not_graded_reason", "")])
+        written.append(flagged)
+    else:
+        flagged.unlink(missing_ok=True)
+    return written

@@ -294,13 +294,23 @@ class Answers:
         eager = tf.config.functions_run_eagerly() if tf else None
         if tf:
             tf.config.run_functions_eagerly(True)
+        try:
+            with self.standing_in(**replacements):
+                yield self
+        finally:
+            if tf:
+                tf.config.run_functions_eagerly(eager)
+
+    @contextlib.contextmanager
+    def standing_in(self, **replacements):
+        """Within the block, the student's global names are these objects (for a probe that
+        needs a stand-in no earlier answer decides); restored afterwards."""
+        saved = {name: self._namespace[name] for name in replacements if name in self._namespace}
         self._namespace.update(replacements)
         try:
             yield self
         finally:
-            if tf:
-                tf.config.run_functions_eagerly(eager)
-            for name in names:
+            for name in replacements:
                 if name in saved:
                     self._namespace[name] = saved[name]
                 else:

@@ -480,8 +480,8 @@ def _report_html(report: dict) -> str:
         "<li>None.</li>"]
     parts.append(f"</ul><h2>Warnings</h2><p>{esc(_WARNINGS_TEXT)}</p><table><tr><th>cell</th>"
                  "<th>students</th><th>warning</th></tr>")
-    parts += [f"<tr><td><code>{esc(cell)}</code></td><td class=n title='{esc(', '.join(students))}'>"
-              f"{len(students)}</td><td>{esc(warning)}</td></tr>"
+    parts += [f"<tr><td><code>{esc(cell)}</code></td><td class=n "
+              f"title='{esc(', '.join(students))}'>{len(students)}</td><td>{esc(warning)}</td></tr>"
               for (cell, warning), students in report["warnings"]] or [
         "<tr><td colspan=3>None.</td></tr>"]
     parts.append("</table><h2>Look at these by hand</h2><ul>")

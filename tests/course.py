@@ -134,6 +134,7 @@ def run_visible(assignment: str, grade_id: str, replacement: str | None) -> str:
     as in the notebook, whatever they raise."""
     import contextlib
     import io
+    import warnings
 
     namespace = namespace_with(assignment, replacement)
     cells = graded_test_cells(read(solution_notebook(assignment)))
@@ -141,7 +142,8 @@ def run_visible(assignment: str, grade_id: str, replacement: str | None) -> str:
     for earlier in cells[:ids.index(grade_id)]:
         if "def check_" in earlier.source:
             with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(io.StringIO()):
+                    contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # they belong to the earlier cell
                 exec(compile(earlier.source, f"<{earlier.metadata.nbgrader.grade_id}>", "exec"),
                      namespace)
     printed = io.StringIO()

@@ -137,7 +137,7 @@ def test_earlier_task_passes_keeps_the_earlier_answers_noise_out(capsys):
 
     def noisy():
         np.log(np.zeros(1))
-        warnings.warn("deprecated spelling", DeprecationWarning)
+        warnings.warn("deprecated spelling", DeprecationWarning, stacklevel=1)
         print("chatter")
         print("on stderr", file=sys.stderr)
 

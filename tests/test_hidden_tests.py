@@ -400,7 +400,7 @@ def test_a_class_the_solution_would_fail_is_not_graded(tmp_path):
     assert not (tmp_path / "course" / "autograded").exists()
 
 
-def _graded_cell(grade_id: str, *outputs) -> "nbformat.NotebookNode":
+def _graded_cell(grade_id: str, *outputs):
     import nbformat
 
     cell = nbformat.v4.new_code_cell(f"# {grade_id}")
@@ -450,7 +450,6 @@ def test_a_later_cell_failing_on_an_earlier_mistake_keeps_its_points(
 
 
 def test_a_warning_never_costs_a_cell_its_points_an_error_always_does():
-    import nbformat
     from nbgrader import utils
 
     from grading import execute

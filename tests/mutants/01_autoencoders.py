@@ -391,6 +391,11 @@ def contractive_penalty(encoder, x):
     return tf.add_n([tf.reduce_sum(tf.square(g)) for g in gradients]) / tf.cast(
         tf.shape(x)[0], tf.float32)
 """,
+    "float64 for NumPy input (tf.convert_to_tensor without a dtype)": CONTRACTIVE.replace(
+        "tf.convert_to_tensor(x, tf.float32)", "tf.convert_to_tensor(x)"),
+    "x made a tf.Variable instead of watched (fails inside a tf.function)": CONTRACTIVE.replace(
+        "tf.convert_to_tensor(x, tf.float32)", "tf.Variable(x, dtype=tf.float32)").replace(
+        "        tape.watch(x)\n", ""),
     "returns one penalty per example": CONTRACTIVE.replace(
         "return tf.reduce_mean(tf.reduce_sum(", "return (tf.reduce_sum("),
     "Jacobian of the identity: differentiates x instead of the code": _WATCHED_CODES + """\

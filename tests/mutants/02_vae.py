@@ -23,6 +23,21 @@ def build_cvae(latent_dim, num_classes):
                                           layers.Dense(latent_dim, activation="ACTIVATION")(h)]), decoder
 """
 
+# sample_latent that reads the static shape: right eagerly, but inside a tf.function traced for
+# any batch size (as fit traces train_step) z_mean.shape[0] is None and drawing the noise fails.
+_STATIC_SHAPE_SAMPLE = """
+def sample_latent(z_mean, z_log_var, seed=None):
+    epsilon = keras.random.normal((z_mean.shape[0], z_mean.shape[1]), seed=seed)
+    return z_mean + keras.ops.exp(0.5 * z_log_var) * epsilon
+"""
+
+# reconstruction_loss in NumPy without clipping: log(0) warns (RuntimeWarning) and gives inf/nan.
+_NUMPY_UNCLIPPED_RECONSTRUCTION = """
+def reconstruction_loss(x, x_reconstructed):
+    x, p = np.asarray(x, np.float32), np.asarray(x_reconstructed, np.float32)
+    return -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))
+"""
+
 MUTANTS = {
     "test_sample_latent": {
         "scales by the variance exp(log var)": """
@@ -59,6 +74,7 @@ def sample_latent(z_mean, z_log_var, seed=None):
     epsilon = np.random.default_rng(seed).normal(size=shape).astype(np.float32)
     return z_mean + keras.ops.exp(0.5 * z_log_var) * epsilon
 """,
+        "static batch size z_mean.shape[0] (fails inside train_step's tf.function)": _STATIC_SHAPE_SAMPLE,
         "tf.random.normal ignores an integer seed": """
 def sample_latent(z_mean, z_log_var, seed=None):
     epsilon = tf.random.normal(tf.shape(z_mean), seed=seed)
@@ -579,6 +595,10 @@ def sample_latent(z_mean, z_log_var, seed=None):
 def sample_latent(z_mean, z_log_var, seed=None):
     return z_mean + keras.ops.exp(0.5 * z_log_var) * keras.ops.ones_like(z_mean)
 """,
+        "Task 1 with a static batch size (passes eagerly, fails inside a tf.function)": _STATIC_SHAPE_SAMPLE,
+        "Task 1 with NumPy noise (a constant inside a tf.function)": MUTANTS["test_sample_latent"][
+            "NumPy noise (a constant inside train_step's tf.function)"],
+        "Task 3 in NumPy without clipping (log 0 warns: a RuntimeWarning)": _NUMPY_UNCLIPPED_RECONSTRUCTION,
         "Task 2 with the slide's signs (+1 and +log var)": """
 def kl_divergence(z_mean, z_log_var):
     return 0.5 * keras.ops.sum(keras.ops.exp(z_log_var) + z_mean ** 2 + 1.0 + z_log_var, axis=-1)
@@ -601,7 +621,6 @@ def reconstruction_loss(x, x_reconstructed):
 
 # Mutants that pass the visible checks and only the hidden tests (the verdict) catch.
 HIDDEN_ONLY = {
-    "test_sample_latent": {"NumPy noise (a constant inside train_step's tf.function)"},
     "test_kl_divergence": {"NumPy (no gradient)"},
     "test_build_vae_networks": {"one head used for both outputs", "encoder ignores latent_dim"},
     "test_vae_model": {"KL left out of the gradient", "KL under stop_gradient",

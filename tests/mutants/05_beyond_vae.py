@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (mutant sources are code inside strings, kept as students would write them)
 """05_beyond_vae: typical wrong answers (MUTANTS) and other correct answers (VARIANTS).
 
 Mistakes: a log-sum-exp done naively (exp of -1000 underflows, of +1000 overflows) or shifted by
@@ -5,7 +6,8 @@ one maximum for the whole array; a prior ignored or used as a log-mean-exp; a po
 over the wrong axis or left in logs; an AUC with ties counted as 0 or 1, swapped groups or
 elementwise pairs; a DRAW filterbank not normalised, normalised over the wrong axis, centred
 off by one (0-based filter index) or with sigma² taken as sigma; read and write without gamma,
-with x and y swapped, or the slide's transposes. CASCADES: a wrong Task 1 (or Task 4) costs only
+with x and y swapped, or the slide's transposes, or NumPy inside (right eagerly, but no gradient and
+an error in DRAW's traced step). CASCADES: a wrong Task 1 (or Task 4) costs only
 that task, not Task 2 (or Tasks 5 and 6) that use it."""
 
 # ----------------------------------------------------------------------------- Task 1 sources
@@ -50,6 +52,32 @@ def _filterbank(start=1, pixel_start=0, variance="sigma2",
 
 _ZERO_BASED_FILTERBANK = _filterbank(start=0)
 _UNNORMALISED_FILTERBANK = _filterbank(norm="1.0")
+# Passed the few checks of Task 4 that Tasks 5 and 6 used to run first, and failed their own.
+_SQUARED_SIGMA2_FILTERBANK = _filterbank(variance="tf.square(sigma2)")
+# The Gaussian's analytic normaliser: rows sum to 1 only where the whole filter lies on the image.
+_ANALYTIC_NORM_FILTERBANK = _filterbank(norm="tf.sqrt(2.0 * np.pi * sigma2)")
+# Right eagerly; fails inside DRAW's traced training step, where the batch size is None.
+_STATIC_BATCH_FILTERBANK = """
+def gaussian_filterbank(g, delta, sigma2, num_filters, size):
+    batch = g.shape[0]
+    g, delta, sigma2 = (tf.reshape(tf.cast(v, tf.float32), (batch, 1, 1)) for v in (g, delta, sigma2))
+    i = tf.range(1, num_filters + 1, dtype=tf.float32)[None, :, None]
+    weights = tf.exp(-tf.square(tf.range(size, dtype=tf.float32) - g - (i - num_filters / 2 - 0.5) * delta)
+                     / (2.0 * sigma2))
+    return weights / tf.reduce_sum(weights, axis=-1, keepdims=True)
+"""
+# A wrong filterbank that also warns (as a deprecated library call does): the warning shows in
+# Task 4's cell only.
+_WARNING_FILTERBANK = """
+def gaussian_filterbank(g, delta, sigma2, num_filters, size):
+    import warnings
+    warnings.warn("this call is deprecated", DeprecationWarning)
+    g, delta, sigma2 = (tf.reshape(tf.cast(v, tf.float32), (-1, 1, 1)) for v in (g, delta, sigma2))
+    i = tf.range(num_filters, dtype=tf.float32)[None, :, None]
+    weights = tf.exp(-tf.square(tf.range(size, dtype=tf.float32) - g - (i - num_filters / 2 - 0.5) * delta)
+                     / (2.0 * sigma2))
+    return weights / tf.reduce_sum(weights, axis=-1, keepdims=True)
+"""
 _NOT_DONE_FILTERBANK = """
 def gaussian_filterbank(g, delta, sigma2, num_filters, size):
     raise NotImplementedError()
@@ -167,6 +195,19 @@ def bayes_posterior(log_px_given_y, log_prior):
         "pixels counted from 1": _filterbank(pixel_start=1),
         "peak normalised to 1 instead of the sum": _filterbank(
             norm="tf.reduce_max(weights, axis=-1, keepdims=True)"),
+        "analytic normaliser 1 / sqrt(2 pi sigma2) (edge filters do not sum to 1)":
+            _ANALYTIC_NORM_FILTERBANK,
+        "static batch size g.shape[0] (fails in DRAW's traced step)": _STATIC_BATCH_FILTERBANK,
+        "returns float64": """
+def gaussian_filterbank(g, delta, sigma2, num_filters, size):
+    g, delta, sigma2 = (tf.reshape(tf.cast(v, tf.float64), (-1, 1, 1)) for v in (g, delta, sigma2))
+    i = tf.range(1, num_filters + 1, dtype=tf.float64)[None, :, None]
+    weights = tf.exp(-tf.square(tf.range(size, dtype=tf.float64) - g - (i - num_filters / 2 - 0.5) * delta)
+                     / (2.0 * sigma2))
+    return weights / tf.reduce_sum(weights, axis=-1, keepdims=True)
+""",
+        "stop_gradient on sigma2 (no gradient reaches it)": _filterbank(
+            variance="tf.stop_gradient(sigma2)"),
         "NumPy: no gradient reaches g, delta, sigma2": """
 def gaussian_filterbank(g, delta, sigma2, num_filters, size):
     g, delta, sigma2 = (np.asarray(v, np.float32).reshape(-1, 1, 1) for v in (g, delta, sigma2))
@@ -186,6 +227,20 @@ def gaussian_filterbank(g, delta, sigma2, num_filters, size):
                     "transpose_b=True)"),
         "reads x twice (forgets x_hat)": _read(second="x"),
         "x_hat's glimpse first": _read(order="[glimpse(x_hat), glimpse(x)]"),
+        "F_X transposed with np.transpose (right eagerly; no gradient, fails traced)": _read(
+            glimpse="tf.matmul(tf.matmul(filters_y, image), np.transpose(np.asarray(filters_x), (0, 2, 1)))"),
+        "a Python loop over the batch with NumPy images (fails in DRAW's traced step)": """
+def read_attention(x, x_hat, g_x, g_y, delta, sigma2, gamma, num_filters):
+    x, x_hat = np.asarray(x, np.float32), np.asarray(x_hat, np.float32)
+    fx = gaussian_filterbank(g_x, delta, sigma2, num_filters, x.shape[2])
+    fy = gaussian_filterbank(g_y, delta, sigma2, num_filters, x.shape[1])
+    rows = []
+    for b in range(x.shape[0]):
+        parts = [tf.reshape(gamma[b] * (fy[b] @ image[b] @ tf.transpose(fx[b])), (-1,))
+                 for image in (x, x_hat)]
+        rows.append(tf.concat(parts, axis=0))
+    return tf.stack(rows)
+""",
     },
     "test_write_attention": {
         "multiplies by gamma": _write(scale="image * gamma"),
@@ -196,6 +251,11 @@ def gaussian_filterbank(g, delta, sigma2, num_filters, size):
             image="tf.transpose(tf.matmul(tf.matmul(filters_x, patch, transpose_a=True), "
                   "filters_y), (0, 2, 1))"),
         "g_x and g_y swapped": _write(gx="g_y", gy="g_x"),
+        "patch transposed (F_Y^T w^T F_X)": _write(
+            image="tf.matmul(tf.matmul(filters_y, tf.transpose(patch, (0, 2, 1)), transpose_a=True), filters_x)"),
+        "np.transpose(np.asarray(F_Y)) (right eagerly; no gradient for g_y, fails traced)": _write(
+            image="tf.matmul(tf.matmul(np.transpose(np.asarray(filters_y), (0, 2, 1)), patch), filters_x)"),
+        "canvas in float64": _write(scale="tf.cast(image, tf.float64) / tf.cast(gamma, tf.float64)"),
     },
     "test_roc_auc": {
         "ties count 0 (strict >)": """
@@ -349,19 +409,15 @@ def read_attention(x, x_hat, g_x, g_y, delta, sigma2, gamma, num_filters):
                       (-1, num_filters ** 2)) for img in (x, x_hat)]
     return ops.concatenate([gamma * xs[0], gamma * xs[1]], axis=-1)
 """,
-        "a loop over the batch": """
+        "tf.linalg.matmul with adjoint_b, gamma as (batch, 1, 1)": """
 def read_attention(x, x_hat, g_x, g_y, delta, sigma2, gamma, num_filters):
-    x, x_hat = np.asarray(x, np.float32), np.asarray(x_hat, np.float32)
-    fx = gaussian_filterbank(g_x, delta, sigma2, num_filters, x.shape[2])
-    fy = gaussian_filterbank(g_y, delta, sigma2, num_filters, x.shape[1])
-    rows = []
-    for b in range(x.shape[0]):
-        parts = [tf.reshape(gamma[b] * (fy[b] @ image[b] @ tf.transpose(fx[b])), (-1,))
-                 for image in (x, x_hat)]
-        rows.append(tf.concat(parts, axis=0))
-    return tf.stack(rows)
-""",
-    },
+    x, x_hat = tf.cast(x, tf.float32), tf.cast(x_hat, tf.float32)
+    fx = gaussian_filterbank(g_x, delta, sigma2, num_filters, x.shape[-1])
+    fy = gaussian_filterbank(g_y, delta, sigma2, num_filters, x.shape[-2])
+    gamma = tf.expand_dims(tf.expand_dims(tf.cast(gamma, tf.float32), -1), -1)
+    glimpses = [gamma * tf.linalg.matmul(fy @ image, fx, adjoint_b=True) for image in (x, x_hat)]
+    return tf.concat([tf.reshape(g, (-1, num_filters * num_filters)) for g in glimpses], -1)
+""",    },
     "test_write_attention": {
         "einsum": """
 def write_attention(patch, g_x, g_y, delta, sigma2, gamma, height, width):
@@ -436,15 +492,28 @@ CASCADES = {
         "Task 1 shifts by the global maximum": _GLOBAL_MAX_LOG_MARGINAL,
         "Task 1 ignores the prior": _NO_PRIOR_LOG_MARGINAL,
         "Task 1 not done (NotImplementedError)": _NOT_DONE_LOG_MARGINAL,
+        "Task 1 sums over the images (axis 0)": """
+def log_marginal(log_px_given_y, log_prior):
+    import scipy.special
+    return scipy.special.logsumexp(np.asarray(log_px_given_y) + np.asarray(log_prior), axis=0)
+""",
     },
     "test_read_attention": {
         "Task 4 filter index from 0": _ZERO_BASED_FILTERBANK,
         "Task 4 not normalised": _UNNORMALISED_FILTERBANK,
         "Task 4 not done (NotImplementedError)": _NOT_DONE_FILTERBANK,
+        "Task 4 sigma2 squared (passed the reduced checks)": _SQUARED_SIGMA2_FILTERBANK,
+        "Task 4 analytic normaliser": _ANALYTIC_NORM_FILTERBANK,
+        "Task 4 static batch size (fails traced)": _STATIC_BATCH_FILTERBANK,
+        "Task 4 wrong and warning (DeprecationWarning)": _WARNING_FILTERBANK,
     },
     "test_write_attention": {
         "Task 4 filter index from 0": _ZERO_BASED_FILTERBANK,
         "Task 4 not normalised": _UNNORMALISED_FILTERBANK,
         "Task 4 not done (NotImplementedError)": _NOT_DONE_FILTERBANK,
+        "Task 4 sigma2 squared (passed the reduced checks)": _SQUARED_SIGMA2_FILTERBANK,
+        "Task 4 analytic normaliser": _ANALYTIC_NORM_FILTERBANK,
+        "Task 4 static batch size (fails traced)": _STATIC_BATCH_FILTERBANK,
+        "Task 4 wrong and warning (DeprecationWarning)": _WARNING_FILTERBANK,
     },
 }

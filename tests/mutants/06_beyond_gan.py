@@ -18,6 +18,23 @@ def upsample(images):
     return tf.reshape(spread, (-1, 2 * h, 2 * w, c))
 """
 
+# Right on a (1, 2, 2, 1) image, so it passed the one check of Task 1 that Task 2 used to run
+# first; wrong on 3 channels (it keeps the first).
+_FIRST_CHANNEL_UPSAMPLE = """
+def upsample(images):
+    images = tf.cast(images, tf.float32)
+    return tf.repeat(tf.repeat(images[..., :1], 2, axis=1), 2, axis=2)
+"""
+
+# A wrong Task 1 that also warns (as a deprecated library call does): the warning shows in Task
+# 1's cell only.
+_WARNING_DOWNSAMPLE = """
+def downsample(images):
+    import warnings
+    warnings.warn("this call is deprecated", DeprecationWarning)
+    return tf.cast(images, tf.float32)[:, ::2, ::2, :]
+"""
+
 _NOT_DONE_UPSAMPLE = """
 def upsample(images):
     raise NotImplementedError()
@@ -142,6 +159,10 @@ def laplacian_pyramid(images, levels):
     while image.shape[1] < pyramid[0].shape[1]:
         image = upsample(image)
     return image + pyramid[0]"""),
+        "loops from the finest level (Incompatible shapes)": _reconstruct("""    image = tf.cast(pyramid[0], tf.float32)
+    for residual in pyramid[1:]:
+        image = upsample(image) + residual
+    return image"""),
         "ignores the residuals (up-samples the coarsest image only)": _reconstruct("""    image = tf.cast(pyramid[-1], tf.float32)
     for _ in pyramid[:-1]:
         image = upsample(image)
@@ -177,6 +198,7 @@ def laplacian_pyramid(images, levels):
         "adversarial term summed over the patches": _pix2pix(
             adversarial="tf.reduce_sum(tf.nn.softplus(-fake_logits)) / tf.cast(tf.shape(fake_logits)[0], tf.float32)"),
         "squared error instead of L1": _pix2pix(l1="tf.reduce_mean(tf.square(target - generated))"),
+        "l1_weight on the adversarial term instead of the L1 term": _pix2pix(total="l1_weight * adversarial + l1"),
         "minimax loss log(1 - D) instead of -log D": _pix2pix(
             adversarial="-tf.reduce_mean(tf.nn.softplus(fake_logits))"),
         "L1 in NumPy (right eagerly, fails in a traced training step)": """
@@ -409,5 +431,7 @@ CASCADES = {
         "Task 1 bilinear up-sampling": _BILINEAR_UPSAMPLE,
         "Task 1 up-sampling inserts zeros": _ZERO_INSERTING_UPSAMPLE,
         "Task 1 not done (NotImplementedError)": _NOT_DONE_UPSAMPLE,
+        "Task 1 up-sampling keeps the first channel (passed the reduced check)": _FIRST_CHANNEL_UPSAMPLE,
+        "Task 1 down-sampling takes every second pixel, and warns": _WARNING_DOWNSAMPLE,
     },
 }

@@ -269,6 +269,8 @@ def probe_test_contractive_penalty(answers, inputs):
         image["name"]: lambda: contractive_penalty(image_model(), np.array(image["x"])),
         mlp["names"]["value"]: lambda: contractive_penalty(mlp_model(), np.array(mlp["x"])),
         mlp["names"]["graph"]: graph,
+        mlp["names"]["float64"]: lambda: contractive_penalty(mlp_model(),
+                                                             np.array(mlp["x"], np.float64)),
         linear["names"]["gradient"]: gradient,
     }
 

@@ -616,7 +616,8 @@ def _cp_inputs(seed: int) -> dict:
         "mlp": {"weights": weights,
                 "x": rng.normal(size=(batch, sizes[0])).astype(np.float32),
                 "names": {"value": f"contractive_penalty({mlp})",
-                          "graph": f"contractive_penalty({mlp}) inside a tf.function"}},
+                          "graph": f"contractive_penalty({mlp}) inside a tf.function",
+                          "float64": f"contractive_penalty({mlp}) for a float64 NumPy array"}},
     }
 
 
@@ -631,11 +632,20 @@ def _cp_mlp_value(mlp: dict) -> float:
     return float(np.mean(np.sum(jacobians ** 2, axis=(1, 2))))
 
 
+_CP_FLOAT32 = ("convert x with tf.convert_to_tensor(x, tf.float32): a NumPy array is float64 by "
+               "default, and a Jacobian taken with respect to a float64 x is float64. The penalty "
+               "must be float32, like the loss it is added to.")
+_CP_VARIABLE = ("do not turn x into a tf.Variable (a tf.function cannot create a new variable at "
+                "each call): convert it with tf.convert_to_tensor(x, tf.float32) and let the tape "
+                "record it with tape.watch(x).")
+
+
 def _cp_check(got, name: str, expected: float, hint: str) -> None:
     _raised(got, name, hint)
     checks.check_shape(got[name], (), name=name,
                        hint="return one number for the whole batch: sum over the code units and "
                             "the input axes, then average over the batch.")
+    checks.check_dtype(got[name], "float32", name=name, hint=_CP_FLOAT32)
     checks.check_close(got[name], expected, rtol=1e-4, atol=1e-4, name=name, hint=hint)
 
 
@@ -665,9 +675,12 @@ def verdict_test_contractive_penalty(got, ref, inputs):
               "the tape, after tape.watch(x)); the Jacobian of a deeper encoder is the product "
               "of its layers' Jacobians: let tape.batch_jacobian(codes, x) compute it, then sum "
               "its squares per example.")
-    _cp_check(got, mlp["names"]["graph"], _cp_mlp_value(mlp),
+    _cp_check(got, mlp["names"]["float64"], _cp_mlp_value(mlp), _CP_FLOAT32)
+    graph = mlp["names"]["graph"]
+    _cp_check(got, graph, _cp_mlp_value(mlp),
+              _CP_VARIABLE if "Variable" in str(got.error(graph) or "") else
               "the penalty must also run inside a compiled train_step (a tf.function): use "
-              "TensorFlow operations only, no .numpy() or NumPy functions.")
+              "TensorFlow operations only, no .numpy(), NumPy functions or float() on tensors.")
     name = linear["names"]["gradient"]
     _raised(got, name, "stay in TensorFlow operations (no .numpy(), np.sum or float()) "
                        "so that training can differentiate the penalty with respect to "

@@ -15,6 +15,11 @@ from .probes import (ATTRIBUTES, CD, CD_BIG, CD_FLOW, CD_ONE, CD_ORDER, CD_ZERO,
                      FROZEN_G, GEN, GEN5, GEN5_IMAGES, GEN_FLOW, GEN_IMAGES, GEN_LARGE,
                      GEN_ORDER, LOG_KEYS, OTHER, STEP2)
 
+
+# Task 4's train_step calls the losses of Tasks 1 and 2a (its probe lends correct ones:
+# answers.earlier).
+DEPENDS = {"test_gan_train_step": ("test_discriminator_loss", "test_generator_loss")}
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -766,7 +771,10 @@ _NL_NOISY = ("nearest_latent for 2 images: G(z) of two pool codes plus noise of 
              "known pixels, the bottom half missing and set to 1, pool of 150 codes")
 _NL_ONE = "nearest_latent for 1 image with a single known pixel row, pool of 20 codes"
 _NL_HINT = ("compare each image's known pixels (mask 1) only, with every decoded pool code, and "
-            "keep the code with the smallest loss (argmin); return the codes, pool[index].")
+            "keep the code with the smallest loss (argmin); return the codes, pool[index]. Decode "
+            "the pool with generator(pool, training=False): the probe's generator has batch "
+            "normalisation, which with training=True uses the pool's own statistics and draws "
+            "other images.")
 
 
 def _nearest_latent_inputs(rng):
@@ -793,7 +801,8 @@ def _nearest_latent_inputs(rng):
     row[:, int(rng.integers(28))] = 1.0
     single = np.where(row == 1, _decode(kernel, small_pool[[int(rng.integers(20))]]),
                       -1.0).astype(np.float32)
-    return {"kernel": kernel,
+    offset = rng.normal(0, 3.0, size=784).astype(np.float32)  # the probe generator's batch norm
+    return {"kernel": kernel, "offset": offset,
             "cases": {_NL_EXACT: (damaged, mask, pool), _NL_NOISY: (noisy, half, big_pool),
                       _NL_ONE: (single, row, small_pool)}}
 

@@ -5,14 +5,24 @@ it gave; nothing here knows the right answers (verdicts.py, in the grader, decid
 One mistake costs one task: Task 2's probe (bayes_posterior, which may call Task 1's
 log_marginal) and those of Tasks 5 and 6 (read_attention and write_attention, built on Task 4's
 gaussian_filterbank) lend the earlier function as data (answers.earlier): the solution's outputs
-for the calls the solution itself made on these inputs. The grader draws them apart from the
-earlier task's own inputs, so what is lent never answers the earlier task's probe."""
+for the calls the solution itself made on these inputs, with their gradients. The grader draws
+them apart from the earlier task's own inputs, so what is lent never answers the earlier task's
+probe. Inside a tf.function (DRAW's traced training step) lent data cannot be looked up, so
+there Tasks 5 and 6 get a stand-in filterbank: fixed matrices the grader drew, no Gaussians."""
 
+import contextlib
 from functools import partial
 
 import numpy as np
 
 FB_GRADIENT = "gradient of sum(filterbank · pixel index · weights) with respect to g, delta, sigma2"
+FB_TRACED = "gaussian_filterbank inside a tf.function with an unknown batch size"
+READ_TRACED = "read_attention inside a tf.function with an unknown batch size"
+READ_GRADIENT = ("gradient of sum(read_attention · weights) with respect to g_x, g_y, delta, "
+                 "sigma2, gamma")
+WRITE_TRACED = "write_attention inside a tf.function with an unknown batch size"
+WRITE_GRADIENT = ("gradient of sum(write_attention · weights) with respect to the patch, g_x, g_y, "
+                  "delta, sigma2, gamma")
 
 
 def _lending(answers, earlier, function, args):
@@ -63,20 +73,111 @@ def probe_test_gaussian_filterbank(answers, inputs):
         return {name: (np.full(len(g), np.nan, np.float32) if grad is None else grad)
                 for name, grad in zip(("g", "delta", "sigma2"), grads)}
 
+    def traced():
+        import tensorflow as tf
+
+        g, delta, sigma2, n, size = inputs["traced"]
+        return _traced(lambda *grid: gaussian_filterbank(*grid, n, size),
+                       [tf.TensorSpec((None,), tf.float32)] * 3, g, delta, sigma2)
+
     entries[FB_GRADIENT] = gradient
+    entries[FB_TRACED] = traced
     return entries
 
 
 # ------------------------------------------------------- Tasks 5 and 6: read and write attention
 
 
+def _traced(function, signature, *args):
+    """function(*args) inside a tf.function traced for `signature` (a batch size of None), as
+    DRAW's training step calls it: traced even when the kernel asked TensorFlow to run functions
+    eagerly."""
+    import tensorflow as tf
+
+    eager = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(False)
+    try:
+        return tf.function(function, input_signature=signature, autograph=False)(*args)
+    finally:
+        tf.config.run_functions_eagerly(eager)
+
+
+@contextlib.contextmanager
+def _stand_in_filterbank(answers, banks):
+    """Within the block the student's read and write find, under the name gaussian_filterbank,
+    a stand-in that works in a graph: banks[str(size)] (a fixed num_filters × size matrix the
+    grader drew) for every example, so the traced cases of Tasks 5 and 6 do not depend on Task 4.
+    It computes no filterbank: borrowing it answers nothing."""
+    import tensorflow as tf
+
+    def filterbank(g, delta, sigma2, num_filters, size):
+        ones = 1.0 + 0.0 * tf.reshape(tf.cast(g, tf.float32), (-1, 1, 1))  # the batch axis of g
+        return tf.constant(banks[str(int(size))], tf.float32)[None] * ones
+
+    with answers.standing_in(gaussian_filterbank=filterbank):
+        yield
+
+
+def _gradients(answers, function, arrays, fixed, weights, names):
+    """{name: d sum(function(*variables, *fixed) · weights) / d variable}, the solution's
+    gaussian_filterbank lent with its gradients; NaN where no gradient arrives."""
+    import tensorflow as tf
+
+    variables = [tf.Variable(a) for a in arrays]
+    with answers.earlier("gaussian_filterbank", differentiable=True):
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(tf.cast(function(*variables, *fixed), tf.float32) * weights)
+        grads = tape.gradient(total, variables)
+    return {name: (np.full(np.shape(a), np.nan, np.float32) if grad is None else grad)
+            for name, grad, a in zip(names, grads, arrays)}
+
+
 def probe_test_read_attention(answers, inputs):
+    import tensorflow as tf
+
     read_attention = answers["read_attention"]
-    return {name: _lending(answers, ("gaussian_filterbank",), read_attention, args)
-            for name, args in inputs.items()}
+    entries = {name: _lending(answers, ("gaussian_filterbank",), read_attention, args)
+               for name, args in inputs["cases"].items()}
+
+    def traced():
+        x, x_hat, *grid, n = inputs["traced"]
+        height, width = x.shape[1:]
+        signature = ([tf.TensorSpec((None, height, width), tf.float32)] * 2
+                     + [tf.TensorSpec((None,), tf.float32)] * 5)
+        with _stand_in_filterbank(answers, inputs["stand-in banks"]):
+            return _traced(lambda *args: read_attention(*args, n), signature, x, x_hat, *grid)
+
+    def gradient():
+        x, x_hat, *grid, n = inputs["gradient"]
+        return _gradients(answers, lambda *grid: read_attention(x, x_hat, *grid), grid, (n,),
+                          inputs["gradient weights"], ("g_x", "g_y", "delta", "sigma2", "gamma"))
+
+    entries[READ_TRACED] = traced
+    entries[READ_GRADIENT] = gradient
+    return entries
 
 
 def probe_test_write_attention(answers, inputs):
+    import tensorflow as tf
+
     write_attention = answers["write_attention"]
-    return {name: _lending(answers, ("gaussian_filterbank",), write_attention, args)
-            for name, args in inputs.items()}
+    entries = {name: _lending(answers, ("gaussian_filterbank",), write_attention, args)
+               for name, args in inputs["cases"].items()}
+
+    def traced():
+        patch, *grid, height, width = inputs["traced"]
+        signature = ([tf.TensorSpec((None, *patch.shape[1:]), tf.float32)]
+                     + [tf.TensorSpec((None,), tf.float32)] * 5)
+        with _stand_in_filterbank(answers, inputs["stand-in banks"]):
+            return _traced(lambda *args: write_attention(*args, height, width), signature,
+                           patch, *grid)
+
+    def gradient():
+        *arrays, height, width = inputs["gradient"]
+        return _gradients(answers, write_attention, arrays, (height, width),
+                          inputs["gradient weights"],
+                          ("patch", "g_x", "g_y", "delta", "sigma2", "gamma"))
+
+    entries[WRITE_TRACED] = traced
+    entries[WRITE_GRADIENT] = gradient
+    return entries

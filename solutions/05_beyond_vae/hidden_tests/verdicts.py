@@ -10,13 +10,19 @@ taken from the solution's record on the same inputs.
 One mistake costs one task: Task 2's inputs are drawn apart from Task 1's (other fixed numbers,
 another random stream), and those of Tasks 5 and 6 apart from Task 4's, because the probes of the
 later tasks lend the solution's log_marginal and gaussian_filterbank for the calls made on their
-own inputs (see probes.py)."""
+own inputs (see probes.py). Their traced cases run with a stand-in filterbank (fixed matrices
+from the inputs), and their gradients flow through the lent filterbank's recorded Jacobians."""
 
 import numpy as np
 
 from common import checks
 
-from .probes import FB_GRADIENT
+from .probes import (FB_GRADIENT, FB_TRACED, READ_GRADIENT, READ_TRACED, WRITE_GRADIENT,
+                     WRITE_TRACED)
+
+DEPENDS = {"test_bayes_posterior": ("test_log_marginal",),
+           "test_read_attention": ("test_gaussian_filterbank",),
+           "test_write_attention": ("test_gaussian_filterbank",)}
 
 
 def _f32(value):
@@ -64,24 +70,63 @@ def _filterbank(g, delta, sigma2, num_filters, size):
     return weights / np.maximum(weights.sum(axis=-1, keepdims=True), 1e-8)
 
 
-def _read(x, x_hat, g_x, g_y, delta, sigma2, gamma, n):
+def _read(x, x_hat, g_x, g_y, delta, sigma2, gamma, n, banks=None, transposed=False):
+    """gamma [F_Y x F_X^T, F_Y x_hat F_X^T] (with `banks`, the stand-in's fixed filterbanks;
+    `transposed`: each glimpse transposed, a typical mistake)."""
     x, x_hat = np.asarray(x, np.float64), np.asarray(x_hat, np.float64)
-    f_x = _filterbank(g_x, delta, sigma2, n, x.shape[2])
-    f_y = _filterbank(g_y, delta, sigma2, n, x.shape[1])
+    f_x, f_y = _banks(g_x, g_y, delta, sigma2, n, x.shape[1], x.shape[2], banks)
     gamma = np.asarray(gamma, np.float64)[:, None, None]
 
     def glimpse(image):
-        return (gamma * f_y @ image @ f_x.transpose(0, 2, 1)).reshape(len(image), n * n)
+        out = gamma * f_y @ image @ f_x.transpose(0, 2, 1)
+        return (out.transpose(0, 2, 1) if transposed else out).reshape(len(image), n * n)
 
     return np.concatenate([glimpse(x), glimpse(x_hat)], axis=-1)
 
 
-def _write(patch, g_x, g_y, delta, sigma2, gamma, height, width):
+def _write(patch, g_x, g_y, delta, sigma2, gamma, height, width, banks=None, transposed=False):
+    """(1 / gamma) F_Y^T patch F_X (`transposed`: the patch transposed, a typical mistake)."""
     patch = np.asarray(patch, np.float64)
-    n = patch.shape[1]
-    f_x = _filterbank(g_x, delta, sigma2, n, width)
-    f_y = _filterbank(g_y, delta, sigma2, n, height)
+    f_x, f_y = _banks(g_x, g_y, delta, sigma2, patch.shape[1], height, width, banks)
+    if transposed:
+        patch = patch.transpose(0, 2, 1)
     return f_y.transpose(0, 2, 1) @ patch @ f_x / np.asarray(gamma, np.float64)[:, None, None]
+
+
+def _banks(g_x, g_y, delta, sigma2, n, height, width, banks):
+    """(F_X, F_Y): the filterbanks, or the stand-in's fixed ones for every example."""
+    if banks is not None:
+        batch = len(np.asarray(g_x))
+        return (np.broadcast_to(np.asarray(banks[str(width)], np.float64), (batch, n, width)),
+                np.broadcast_to(np.asarray(banks[str(height)], np.float64), (batch, n, height)))
+    return (_filterbank(g_x, delta, sigma2, n, width), _filterbank(g_y, delta, sigma2, n, height))
+
+
+def _named(got, default, mistakes, rtol, atol):
+    """The hint naming the typical mistake whose result `got` equals ([(hint, result)]), else
+    `default`."""
+    value = np.asarray(got, np.float64)
+    for hint, result in mistakes:
+        result = np.asarray(result, np.float64)
+        if (value.shape == result.shape and np.all(np.isfinite(value))
+                and np.allclose(value, result, rtol=rtol, atol=atol)):
+            return hint
+    return default
+
+
+def _check_traced(got, name, expected_shape, expected, hint):
+    if got.error(name):
+        raise AssertionError(f"{name}: your code raised an error. Hint: {hint}")
+    checks.check_shape(got[name], expected_shape, name=name, hint=hint)
+    checks.check_close(got[name], expected, rtol=1e-4, atol=1e-4, name=name, hint=hint)
+
+
+def _check_gradients(got, ref, prefix, names, hint):
+    for key in names:
+        name = f"{prefix}/{key}"
+        if not np.all(np.isfinite(np.asarray(got[name], np.float64))):
+            raise AssertionError(f"{name}: expected a gradient; got none. Hint: {hint}")
+        checks.check_close(got[name], ref[name], rtol=1e-3, atol=1e-4, name=name, hint=hint)
 
 
 # ----------------------------------------------------------------------- Task 1: log_marginal
@@ -270,6 +315,8 @@ def _filterbank_inputs(rng):
             FB_EDGE_RANDOM: edge,
         },
         "gradient": (*random, weights),
+        "traced": (_f32(rng.uniform(8, 20, 3)), _f32(rng.uniform(0.5, 3.0, 3)),
+                   _f32(rng.uniform(0.5, 3.0, 3)), 4, 24),
     }
 
 
@@ -277,6 +324,9 @@ def verdict_test_gaussian_filterbank(got, ref, inputs):
     cases = inputs["cases"]
     checks.check_shape(got[FB_VISIBLE], (2, 4, 32), name=FB_VISIBLE,
                        hint="one row per filter, one column per pixel: (batch, num_filters, size).")
+    checks.check_dtype(got[FB_VISIBLE], "float32", name=FB_VISIBLE,
+                       hint="DRAW multiplies the filterbank with float32 images: compute in (or "
+                            "cast to) float32.")
     for name in (FB_VISIBLE, FB_ODD):  # grids well inside the image: centre = mean position
         bank = np.asarray(got[name], np.float64)
         checks.check_shape(bank, _filterbank(*cases[name]).shape, name=name)
@@ -302,6 +352,11 @@ def verdict_test_gaussian_filterbank(got, ref, inputs):
                            hint="build the filterbank with TensorFlow operations (tf.range, "
                                 "tf.exp, tf.reduce_sum), not NumPy, so that gradients reach g, "
                                 "delta and sigma2: DRAW learns where to look through them.")
+    g, delta, sigma2, n, size = inputs["traced"]
+    _check_traced(got, FB_TRACED, (len(g), n, size), _filterbank(g, delta, sigma2, n, size),
+                  "DRAW's training step runs it inside a tf.function, where g.shape[0] is None and "
+                  "tensors have no value: reshape with -1 (or use tf.shape(g)) and TensorFlow "
+                  "operations, not NumPy or .numpy().")
 
 
 # ------------------------------------------------------- Tasks 5 and 6: read and write attention
@@ -337,21 +392,78 @@ def _read_inputs(rng):
     five = (_f32(rng.uniform(size=(2, 28, 28))), _f32(rng.normal(size=(2, 28, 28))),
             *_attention_parameters(rng, 2, 28, 28, 5), 5)
     return {
-        READ_COLUMNS: (columns, _f32(2 * np.ones((2, height, width))), *ATTENTION_PARAMETERS, 3),
-        READ_ROWS: (rows, _f32(np.zeros((2, height, width))), *ATTENTION_PARAMETERS, 3),
-        READ_RANDOM: small,
-        READ_FIVE: five,
+        "cases": {
+            READ_COLUMNS: (columns, _f32(2 * np.ones((2, height, width))), *ATTENTION_PARAMETERS,
+                           3),
+            READ_ROWS: (rows, _f32(np.zeros((2, height, width))), *ATTENTION_PARAMETERS, 3),
+            READ_RANDOM: small,
+            READ_FIVE: five,
+        },
+        "traced": (_f32(rng.uniform(size=(3, 10, 14))), _f32(rng.normal(size=(3, 10, 14))),
+                   *_attention_parameters(rng, 3, 10, 14, 3), 3),
+        "stand-in banks": _stand_in_banks(rng, 3, (10, 14)),
+        "gradient": (_f32(rng.uniform(size=(2, 14, 18))), _f32(rng.normal(size=(2, 14, 18))),
+                     *_attention_parameters(rng, 2, 14, 18, 3), 3),
+        "gradient weights": _f32(rng.normal(size=(2, 18))),
     }
 
 
+def _stand_in_banks(rng, num_filters, sizes):
+    """{str(size): a fixed num_filters × size matrix}: what the traced cases of Tasks 5 and 6
+    get for gaussian_filterbank (random positive rows, no Gaussians)."""
+    return {str(size): _f32(rng.uniform(0.1, 1.0, (num_filters, size))) for size in sizes}
+
+
+READ_MISTAKES = [
+    ("your glimpses are transposed: entry [i, j] belongs to grid ROW i (F_Y, on the left) "
+     "and grid COLUMN j (F_X, on the right): gamma·F_Y x F_X^T, not F_X x^T F_Y^T, reshaped row by "
+     "row.", lambda args: _read(*args, transposed=True)),
+    ("your grid columns are centred on g_y and its rows on g_x: g_x and g_y are swapped. "
+     "F_X (on the right) comes from g_x and the width, F_Y (on the left) from g_y and the height.",
+     lambda args: _read(args[0], args[1], args[3], args[2], *args[4:])),
+    ("your glimpses are divided by gamma: multiply them by gamma (the slide's γ).",
+     lambda args: _read(*args[:6], 1.0 / np.asarray(args[6], np.float64), args[7])),
+    ("your glimpses are not scaled by gamma: multiply them by gamma (the slide's γ).",
+     lambda args: _read(*args[:6], np.ones(len(args[6])), args[7])),
+]
+ATTENTION_TRACED = ("DRAW's training step runs it inside a tf.function, where the batch size is "
+                    "None and tensors have no value: use TensorFlow operations on tensors "
+                    "(tf.matmul with transpose_a or transpose_b, tf.transpose, tf.reshape with "
+                    "-1), not np.asarray, np.transpose or .numpy().")
+ATTENTION_GRADIENT = ("DRAW learns where to look and write through these gradients: keep the "
+                      "filterbanks as tensors (np.asarray, np.transpose, .numpy() or "
+                      "tf.stop_gradient cut the graph).")
+
+
+def _no_error(got, names, hint):
+    """A TensorFlow shape or type error of a case, told with the hint of its likely cause."""
+    for name in names:
+        if got.error(name):
+            raise AssertionError(f"{name}: your code raised an error. Hint: {hint}")
+
+
 def verdict_test_read_attention(got, ref, inputs):
+    cases = inputs["cases"]
+    _no_error(got, cases, "F_Y (N × height) · x (height × width) · F_X^T (width × N): F_X is "
+                          "built from g_x and the WIDTH, F_Y from g_y and the HEIGHT; each glimpse "
+                          "reshaped to (batch, N·N), the two concatenated on the last axis.")
     checks.check_shape(got[READ_COLUMNS], (2, 18), name=READ_COLUMNS,
                        hint="two N × N glimpses, each flattened: shape (batch, 2·N·N).")
+    checks.check_dtype(got[READ_COLUMNS], "float32", name=READ_COLUMNS,
+                       hint="DRAW feeds the glimpses to float32 layers: cast the images to "
+                            "float32.")
     hint = ("gamma·[F_Y x F_X^T, F_Y x_hat F_X^T], each N × N glimpse reshaped row by row, x's "
             "first: F_X from g_x and the WIDTH on the right (transposed), F_Y from g_y and the "
             "HEIGHT on the left; multiply by gamma.")
-    checks.check_cases(got, [(name, _read(*args), 1e-4, 1e-4, hint)
-                             for name, args in inputs.items()])
+    for name, args in cases.items():
+        named = _named(got[name], hint, [(text, wrong(args)) for text, wrong in READ_MISTAKES],
+                       1e-4, 1e-4)
+        checks.check_cases(got, [(name, _read(*args), 1e-4, 1e-4, named)])
+    x, x_hat, *grid, n = inputs["traced"]
+    _check_traced(got, READ_TRACED, (len(x), 2 * n * n),
+                  _read(x, x_hat, *grid, n, banks=inputs["stand-in banks"]), ATTENTION_TRACED)
+    _check_gradients(got, ref, READ_GRADIENT, ("g_x", "g_y", "delta", "sigma2", "gamma"),
+                     ATTENTION_GRADIENT)
 
 
 WRITE_CORNERS = "write_attention of one-entry (2, 3, 3) patches on a 20 × 28 canvas"
@@ -363,23 +475,58 @@ def _write_inputs(rng):
     patch = np.zeros((2, 3, 3), np.float32)
     patch[0, 0, 2], patch[1, 2, 1] = 1.0, 3.0
     return {
-        WRITE_CORNERS: (patch, *ATTENTION_PARAMETERS, 20, 28),
-        WRITE_RANDOM: (_f32(rng.normal(size=(3, 2, 2))), *_attention_parameters(rng, 3, 12, 16, 2),
-                       12, 16),
-        WRITE_FIVE: (_f32(rng.normal(size=(2, 5, 5))), *_attention_parameters(rng, 2, 28, 28, 5),
-                     28, 28),
+        "cases": {
+            WRITE_CORNERS: (patch, *ATTENTION_PARAMETERS, 20, 28),
+            WRITE_RANDOM: (_f32(rng.normal(size=(3, 2, 2))),
+                           *_attention_parameters(rng, 3, 12, 16, 2), 12, 16),
+            WRITE_FIVE: (_f32(rng.normal(size=(2, 5, 5))),
+                         *_attention_parameters(rng, 2, 28, 28, 5), 28, 28),
+        },
+        "traced": (_f32(rng.normal(size=(3, 4, 4))), *_attention_parameters(rng, 3, 24, 20, 4),
+                   24, 20),
+        "stand-in banks": _stand_in_banks(rng, 4, (24, 20)),
+        "gradient": (_f32(rng.normal(size=(2, 3, 3))), *_attention_parameters(rng, 2, 13, 17, 3),
+                     13, 17),
+        "gradient weights": _f32(rng.normal(size=(2, 13, 17))),
     }
 
 
+WRITE_MISTAKES = [
+    ("the patch is painted transposed: entry [i, j] must land on grid ROW i (F_Y^T, on the left) "
+     "and grid COLUMN j (F_X, on the right): F_Y^T patch F_X, not F_Y^T patch^T F_X (or F_X^T "
+     "patch F_Y transposed).", lambda args: _write(*args, transposed=True)),
+    ("the rows of the canvas are centred on g_x and its columns on g_y: g_x and g_y are swapped. "
+     "F_Y (the rows, on the left) comes from g_y and the height, F_X (the columns, on the right) "
+     "from g_x and the width.", lambda args: _write(args[0], args[2], args[1], *args[3:])),
+    ("the canvas is multiplied by gamma: divide it by gamma (the slide's 1/γ̂).",
+     lambda args: _write(*args[:5], 1.0 / np.asarray(args[5], np.float64), *args[6:])),
+    ("the canvas is not divided by gamma (the slide's 1/γ̂).",
+     lambda args: _write(*args[:5], np.ones(len(args[5])), *args[6:])),
+]
+
+
 def verdict_test_write_attention(got, ref, inputs):
+    cases = inputs["cases"]
+    _no_error(got, cases, "F_Y^T (height × N) · patch (N × N) · F_X (N × width). The slide's "
+                          "F_Y w F_X^T does not multiply out: transpose F_Y, not F_X.")
     checks.check_shape(got[WRITE_CORNERS], (2, 20, 28), name=WRITE_CORNERS,
                        hint="F_Y^T (B × N) · patch (N × N) · F_X (N × A): (batch, height, "
                             "width). The slide's F_Y w F_X^T does not multiply out.")
+    checks.check_dtype(got[WRITE_CORNERS], "float32", name=WRITE_CORNERS,
+                       hint="DRAW adds the canvas to float32 logits: cast the patch to float32.")
     checks.check_close(np.asarray(got[WRITE_CORNERS], np.float64).sum(axis=(1, 2)), [2.0, 1.5],
                        atol=1e-4, name=f"total ink of {WRITE_CORNERS}",
                        hint="the canvas holds sum(patch) / gamma: divide by gamma, do not "
                             "multiply.")
     hint = ("(1 / gamma) F_Y^T patch F_X: F_Y from g_y and the HEIGHT on the left, transposed; "
             "F_X from g_x and the WIDTH on the right; divide by gamma.")
-    checks.check_cases(got, [(name, _write(*args), 1e-4, 1e-4, hint)
-                             for name, args in inputs.items()])
+    for name, args in cases.items():
+        named = _named(got[name], hint, [(text, wrong(args)) for text, wrong in WRITE_MISTAKES],
+                       1e-4, 1e-4)
+        checks.check_cases(got, [(name, _write(*args), 1e-4, 1e-4, named)])
+    patch, *grid, height, width = inputs["traced"]
+    _check_traced(got, WRITE_TRACED, (len(patch), height, width),
+                  _write(patch, *grid, height, width, banks=inputs["stand-in banks"]),
+                  ATTENTION_TRACED)
+    _check_gradients(got, ref, WRITE_GRADIENT, ("patch", "g_x", "g_y", "delta", "sigma2", "gamma"),
+                     ATTENTION_GRADIENT)

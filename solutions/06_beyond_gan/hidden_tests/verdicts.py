@@ -17,8 +17,23 @@ from .probes import (AD_GRADIENT, AD_TRACED, PD_BLOCK, PD_CONDITION, PD_FAR, PD_
                      PD_ORDER, PD_SHAPES, PD_TRAINABLE, PL_TRACED)
 
 
+DEPENDS = {"test_reconstruct_from_pyramid": ("test_laplacian_pyramid",)}
+
+
 def _f32(value):
     return np.asarray(value, np.float32)
+
+
+def _named(got, default, mistakes, rtol, atol):
+    """The hint naming the typical mistake whose result `got` equals ([(hint, result)]), else
+    `default`: a wrong value is told by its likely cause."""
+    value = np.asarray(got, np.float64)
+    for hint, result in mistakes:
+        result = np.asarray(result, np.float64)
+        if (value.shape == result.shape and np.all(np.isfinite(value))
+                and np.allclose(value, result, rtol=rtol, atol=atol)):
+            return hint
+    return default
 
 
 # Demo mode trains with a traced step, test mode (grading) eagerly: Tasks 4 and 6 also run inside
@@ -179,6 +194,13 @@ def _reconstruct_inputs(seed):
 def verdict_test_reconstruct_from_pyramid(got, ref, inputs):
     hint = ("start from the last entry (the coarsest image) and go up, I_k = u(I_{k+1}) + h_k, "
             "with the nearest-neighbour u of Task 1: every residual added once, at its own size.")
+    for name in inputs:
+        if got.error(name):
+            raise AssertionError(
+                f"{name}: your code raised an error. Hint: start from the LAST entry (the coarsest "
+                "image) and go up (reversed(pyramid[:-1])); starting from the first, finest entry "
+                "up-samples it to twice its size, which no residual matches ('Incompatible "
+                "shapes').")
     cases = [(name, _reconstruct(pyramid), 0.0, 1e-4, hint) for name, pyramid in inputs.items()]
     cases[3] = (REC_ONE, inputs[REC_ONE][0], 0.0, 1e-6,
                 "a pyramid of one level is the image itself.")
@@ -333,14 +355,28 @@ def verdict_test_pix2pix_generator_loss(got, ref, inputs):
                   "exact where sigmoid rounds to 0 or 1.",
         PL_OTHER: "means over all entries, whatever the shapes of the patches and images.",
     }
-    checks.check_cases(got, [(name, _pix2pix(*args), 1e-4, 1e-5, hints[name])
-                             for name, args in inputs["eager"].items()])
+    for name, args in inputs["eager"].items():
+        logits, generated, target, *weight = args
+        weight = weight[0] if weight else 100.0
+        adversarial = _pix2pix(logits, target, target, 0.0)
+        l1 = np.abs(np.asarray(target, np.float64) - generated).mean()
+        hint = _named(got[name], hints[name], [
+            ("l1_weight multiplies the adversarial term: it weighs only the L1 term, "
+             "adversarial + l1_weight · mean |y - G(x)|.", weight * adversarial + l1),
+            ("the adversarial term is summed over the patches: take the mean over all patch "
+             "logits.", adversarial * np.size(logits) / len(logits) + weight * l1),
+            ("the L1 term is summed over the pixels: take the mean absolute error.",
+             adversarial + weight * np.abs(np.asarray(target, np.float64) - generated).sum()),
+            ("squared errors: the pix2pix term is L1, the mean ABSOLUTE error.",
+             adversarial + weight * np.square(np.asarray(target, np.float64) - generated).mean()),
+        ], 1e-4, 1e-5)
+        checks.check_cases(got, [(name, _pix2pix(*args), 1e-4, 1e-5, hint)])
     _check_traced(got, PL_TRACED, _pix2pix(*inputs["traced"]), 1e-4, 1e-5)
 
 
 # --------------------------------------------------------------- Task 5: cycle_consistency_loss
 
-CC_HALF = "cycle_consistency_loss with cycled_a = real_a + 0.5, cycled_b = real_b"
+CC_HALF = "cycle_consistency_loss with cycled_a = real_a + 2, cycled_b = real_b"
 CC_B = "cycle_consistency_loss with cycled_a = real_a, cycled_b = real_b - 2"
 CC_RANDOM = "cycle_consistency_loss of random images"
 CC_SIZES = "cycle_consistency_loss with A of shape (1, 10, 10, 1) and B of shape (6, 2, 2, 3)"
@@ -354,7 +390,7 @@ def _cycle_inputs(seed):
     sa = _f32(rng.normal(size=(1, 10, 10, 1)))
     sb = _f32(rng.normal(size=(6, 2, 2, 3)))
     return {
-        CC_HALF: (a, a + 0.5, b, b),
+        CC_HALF: (a, a + 2.0, b, b),
         CC_B: (a, a, b, b - 2.0),
         CC_RANDOM: (ra, ca, rb, cb),
         CC_SIZES: (sa, sa + _f32(rng.normal(size=sa.shape)), sb, 0.3 * sb),
@@ -367,10 +403,24 @@ def verdict_test_cycle_consistency_loss(got, ref, inputs):
                        hint="return one scalar: the two mean absolute errors added.")
     hint = ("mean |real_a - cycled_a| + mean |real_b - cycled_b|: both directions, each a MEAN "
             "of absolute values over its own entries, added (not averaged).")
-    checks.check_cases(got, [
-        (name, np.abs(np.asarray(ra, np.float64) - ca).mean()
-         + np.abs(np.asarray(rb, np.float64) - cb).mean(), 1e-5, 1e-6, hint)
-        for name, (ra, ca, rb, cb) in inputs.items()])
+    for name, (ra, ca, rb, cb) in inputs.items():
+        error_a = np.asarray(ra, np.float64) - ca
+        error_b = np.asarray(rb, np.float64) - cb
+        both = np.concatenate([np.abs(error_a).ravel(), np.abs(error_b).ravel()])
+        named = _named(got[name], hint, [
+            ("one direction only: add mean |real_b - cycled_b|, the B -> A -> B cycle.",
+             np.abs(error_a).mean()),
+            ("squared errors: the cycle loss is L1, a mean of ABSOLUTE differences.",
+             np.square(error_a).mean() + np.square(error_b).mean()),
+            ("the two directions are averaged: add them.",
+             (np.abs(error_a).mean() + np.abs(error_b).mean()) / 2),
+            ("a sum over the entries: take the mean of each direction.",
+             np.abs(error_a).sum() + np.abs(error_b).sum()),
+            ("one mean over the entries of both directions: each direction is a mean over its "
+             "own entries, and the two means are added.", 2 * both.mean()),
+        ], 1e-5, 1e-6)
+        checks.check_cases(got, [(name, np.abs(error_a).mean() + np.abs(error_b).mean(), 1e-5,
+                                  1e-6, named)])
 
 
 # ------------------------------------------------------------------------------ Task 6: adain
@@ -405,10 +455,48 @@ def _adain_inputs(seed):
             "gradient weights": _f32(rng.normal(size=features.shape))}
 
 
+def _adain_mistakes(features, scale, bias, epsilon=1e-5):
+    """[(hint, result)] of AdaIN's typical mistakes on these arguments."""
+    x = np.asarray(features, np.float64)
+    s, b = (np.asarray(v, np.float64)[:, None, None, :] for v in (scale, bias))
+    hw = x.shape[1] * x.shape[2]
+
+    def norm(axes=(1, 2), unbiased=False, outside=False, eps=epsilon):
+        centred = x - x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True) * (hw / (hw - 1) if unbiased else 1.0)
+        return centred / (np.sqrt(var) + eps if outside else np.sqrt(var + eps))
+
+    with np.errstate(all="ignore"):
+        return [
+            ("style_scale and style_bias are swapped: y_s = style_scale multiplies the "
+             "normalised features, y_b = style_bias is added.", b * norm() + s),
+            ("epsilon is outside the square root: sigma = sqrt(variance + epsilon), not "
+             "sqrt(variance) + epsilon.", s * norm(outside=True) + b),
+            ("the variance is the unbiased one (divided by H·W - 1): use the population "
+             "variance, divided by H·W, as the paper and tf.nn.moments do.",
+             s * norm(unbiased=True) + b),
+            ("the statistics include the batch axis (batch norm): mean and variance over H and "
+             "W only, per image and channel.", s * norm(axes=(0, 1, 2)) + b),
+            ("the statistics include the channel axis (layer norm): mean and variance over H "
+             "and W only, per image and channel.", s * norm(axes=(1, 2, 3)) + b),
+            ("the output is scaled by 1 + style_scale: multiply by style_scale itself.",
+             (1.0 + s) * norm() + b),
+            ("epsilon is missing: sigma = sqrt(variance + epsilon).", s * norm(eps=0.0) + b),
+            ("the epsilon argument is ignored: use it, inside the square root.",
+             s * norm(eps=1e-5) + b),
+        ]
+
+
 def verdict_test_adain(got, ref, inputs):
     eager = inputs["eager"]
     checks.check_shape(got[AD_RANDOM], (3, 5, 4, 6), name=AD_RANDOM,
                        hint="same shape as the features: broadcast the (N, C) scale and bias.")
+    for name, args in eager.items():  # a typical mistake is told first, by name
+        hint = _named(got[name], "", [(h, r) for h, r in _adain_mistakes(*args)
+                                      if not np.allclose(r, _adain(*args), rtol=1e-4,
+                                                         atol=1e-4)], 1e-4, 1e-4)
+        if hint:
+            checks.check_cases(got, [(name, _adain(*args), 1e-4, 1e-4, hint)])
     unit = np.asarray(got[AD_UNIT], np.float64)
     checks.check_close(unit.mean(axis=(1, 2)), np.zeros((2, 4)), atol=1e-4,
                        name=f"mean over H and W of {AD_UNIT}",
@@ -417,11 +505,12 @@ def verdict_test_adain(got, ref, inputs):
     checks.check_close(unit.std(axis=(1, 2)), np.ones((2, 4)), atol=1e-3,
                        name=f"standard deviation over H and W of {AD_UNIT}",
                        hint="divide by sqrt(variance + epsilon) of each image's channel over H "
-                            "and W.")
+                            "and W, with the population variance (divided by H·W).")
     hints = {
         AD_RANDOM: "y_s (x - mean) / sqrt(var + epsilon) + y_b per image and channel, mean and "
                    "variance over H and W only; scale multiplies, bias adds.",
-        AD_UNIT: "normalise per image and channel over H and W.",
+        AD_UNIT: "normalise per image and channel over H and W, with the population variance "
+                 "and epsilon inside the square root.",
         AD_CONSTANT: "a constant map has variance 0: with epsilon inside the square root the "
                      "output is the bias; without it 0 / 0 = nan.",
         AD_SMALL: "sigma = sqrt(population variance + epsilon): epsilon inside the root, variance "

@@ -3,7 +3,9 @@
 Every mistake listed under "Checks must catch" in the assignment's issue is here: a log density
 without the constant or with variance in place of log-variance; p and q swapped in the KL; a Monte
 Carlo KL that samples from p; a marginal with covariance sigma^2 I only; a posterior mean that
-ignores b; an "IWAE" that averages log-weights or overflows with a naive log(mean(exp(.))).
+ignores b; an "IWAE" that averages log-weights or overflows with a naive log(mean(exp(.))); a
+NumPy log density with the right values but no gradient (issue 26: it fails Task 2's own
+gradient check, not only Task 6's).
 CASCADES: a wrong earlier task (Task 1 or 2) must cost only that task, not Tasks 3 and 6 that
 call it (issue 14)."""
 
@@ -14,6 +16,15 @@ def log_normal_pdf(sample, mean, logvar, raxis=1):
     return tf.reduce_sum(
         -.5 * ((sample - mean) ** 2. * tf.exp(-logvar) + logvar + log2pi),
         axis=raxis)
+"""
+
+# Right values, but NumPy cuts the gradient tape that Tasks 3 and 6 differentiate through: it must
+# fail Task 2's own gradient check, not only Task 6's.
+_NUMPY_LOG_NORMAL_PDF = """
+def log_normal_pdf(x, mean, log_var):
+    x, mean, log_var = (np.asarray(v, np.float64) for v in (x, mean, log_var))
+    return np.sum(-0.5 * np.log(2 * np.pi) - 0.5 * log_var
+                  - 0.5 * (x - mean) ** 2 * np.exp(-log_var), axis=-1)
 """
 
 MUTANTS = {
@@ -53,6 +64,14 @@ def log_normal_pdf(x, mean, log_var):
 """,
         "TF CVAE tutorial log_normal_pdf(sample, mean, logvar, raxis=1): sums over axis 1":
             _TUTORIAL_LOG_NORMAL_PDF,
+        "NumPy log_normal_pdf (no gradient)": _NUMPY_LOG_NORMAL_PDF,
+        "log_var converted with NumPy (no gradient reaches log_var)": """
+def log_normal_pdf(x, mean, log_var):
+    x, mean = tf.cast(x, tf.float32), tf.cast(mean, tf.float32)
+    log_var = tf.constant(np.asarray(log_var, np.float32))
+    return -0.5 * tf.reduce_sum(np.log(2 * np.pi) + log_var + tf.square(x - mean) / tf.exp(log_var),
+                                axis=-1)
+""",
         "absolute error instead of squared error": """
 def log_normal_pdf(x, mean, log_var):
     x, mean, log_var = (tf.cast(v, tf.float32) for v in (x, mean, log_var))
@@ -415,12 +434,6 @@ VARIANTS = {
     "test_log_normal_pdf": {
         "TF CVAE tutorial form with raxis=-1":
             _TUTORIAL_LOG_NORMAL_PDF.replace("raxis=1", "raxis=-1"),
-        "NumPy": """
-def log_normal_pdf(x, mean, log_var):
-    x, mean, log_var = (np.asarray(v, np.float64) for v in (x, mean, log_var))
-    return np.sum(-0.5 * np.log(2 * np.pi) - 0.5 * log_var
-                  - 0.5 * (x - mean) ** 2 * np.exp(-log_var), axis=-1)
-""",
         "TensorFlow, standard deviation form": """
 def log_normal_pdf(x, mean, log_var):
     x, mean, log_var = (tf.convert_to_tensor(v, tf.float32) for v in (x, mean, log_var))
@@ -548,7 +561,6 @@ def iwae_bound(log_weights):
 
 # The mutants above that pass every visible check: only the hidden tests' verdicts catch them.
 HIDDEN_ONLY = {
-    "test_log_normal_pdf": {"absolute error instead of squared error"},
     "test_monte_carlo_kl": {"squeezes the samples axis (fails for one sample)"},
     "test_exact_log_marginal": {"relies on orthogonal columns of W (wrong for a general W)"},
     "test_iwae_bound": {"shifts by the first log-weight, not the maximum"},
@@ -561,6 +573,7 @@ _WRONG_LOG_NORMAL_PDF = {
     "Task 2 is the TF tutorial's log_normal_pdf (raxis=1)": _TUTORIAL_LOG_NORMAL_PDF,
     "Task 2 uses exp(log_var) as the standard deviation": MUTANTS["test_log_normal_pdf"][
         "uses exp(log_var) as the standard deviation"],
+    "Task 2 in NumPy (right values, no gradient)": _NUMPY_LOG_NORMAL_PDF,
     "Task 2 not done (NotImplementedError)": """
 def log_normal_pdf(x, mean, log_var):
     raise NotImplementedError()
@@ -576,5 +589,15 @@ CASCADES = {
             MUTANTS["test_kl_diagonal_gaussians"][
                 "matrix form, each term summed on its own (fails for Python-float p)"]
             + _KL_FORM_ELBO,
+        "Task 1 averages over the last axis (passes the one-dimensional checks), Task 6 in the "
+        "KL form":
+            MUTANTS["test_kl_diagonal_gaussians"]["averages over the last axis"] + _KL_FORM_ELBO,
+        "Task 1 in NumPy with log-variances read as variances (log of a negative number warns: a "
+        "RuntimeWarning), Task 6 in the KL form": """
+def kl_diagonal_gaussians(mean_q, log_var_q, mean_p, log_var_p):
+    var_q, var_p = np.asarray(log_var_q, np.float32), np.asarray(log_var_p, np.float32)
+    squared = np.square(np.asarray(mean_q, np.float32) - np.asarray(mean_p, np.float32))
+    return 0.5 * np.sum(np.log(var_p / var_q) + (var_q + squared) / var_p - 1.0, axis=-1)
+""" + _KL_FORM_ELBO,
     },
 }

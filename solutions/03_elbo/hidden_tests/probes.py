@@ -17,6 +17,7 @@ from functools import partial
 
 IS_PAIR = "returns a (post_mean, post_log_var) pair"  # Task 5's record: the result's form
 EARLIER = ("log_normal_pdf", "kl_diagonal_gaussians")  # lent to Tasks 3 and 6
+PDF_ARGUMENTS = ("x", "mean", "log_var")  # Task 2's gradient record: one per argument
 
 
 def _calls(function, inputs):
@@ -43,8 +44,33 @@ def probe_test_kl_diagonal_gaussians(answers, inputs):
 # ------------------------------------------------------------------- Task 2: log_normal_pdf
 
 
+def _pdf_gradients(log_normal_pdf, args):
+    """The gradients of sum(log_normal_pdf(x, mean, log_var)) with respect to the three inputs,
+    given as tf.Variables (None, a NumPy answer's, is recorded as not reaching it)."""
+    def compute():
+        import tensorflow as tf
+
+        variables = [tf.Variable(value) for value in args]
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(log_normal_pdf(*variables))
+        gradients = tape.gradient(total, variables)
+        out = {}
+        for variable_name, gradient in zip(PDF_ARGUMENTS, gradients):
+            out[f"{variable_name} reaches it"] = gradient is not None
+            if gradient is not None:
+                out[variable_name] = gradient
+        return out
+    return compute
+
+
 def probe_test_log_normal_pdf(answers, inputs):
-    return _calls(answers["log_normal_pdf"], inputs)
+    """inputs["values"]: {name: (x, mean, log_var)} of log densities; inputs["gradients"]: {name:
+    (x, mean, log_var)} of gradients (Tasks 3 and 6 differentiate through log_normal_pdf)."""
+    log_normal_pdf = answers["log_normal_pdf"]
+    entries = _calls(log_normal_pdf, inputs["values"])
+    entries.update({name: _pdf_gradients(log_normal_pdf, args)
+                    for name, args in inputs["gradients"].items()})
+    return entries
 
 
 # ------------------------------------------------------------------- Task 3: monte_carlo_kl

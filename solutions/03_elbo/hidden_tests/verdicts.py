@@ -18,7 +18,13 @@ import numpy as np
 
 from common import checks
 
-from .probes import IS_PAIR
+from .probes import IS_PAIR, PDF_ARGUMENTS
+
+
+# Task 3's monte_carlo_kl calls Task 2's log_normal_pdf; Task 6's elbo_estimate calls it and may
+# call Task 1's kl_diagonal_gaussians (their probes lend correct ones: answers.earlier).
+DEPENDS = {"test_monte_carlo_kl": ("test_log_normal_pdf",),
+           "test_elbo_estimate": ("test_log_normal_pdf", "test_kl_diagonal_gaussians")}
 
 LOG_2PI = np.log(2 * np.pi)
 
@@ -183,9 +189,15 @@ PDF_BROADCAST_DRAWN = ("log_normal_pdf(random x of shape (4, 3, 2), random mean 
                        "shape (3, 2))")
 PDF_RANDOM = "log_normal_pdf on random x, mean, log_var of shape (6, 4)"
 PDF_VECTOR = "log_normal_pdf(x of shape (5, 2, 3), mean and log_var of shape (3,))"
+PDF_GRADIENT = ("gradients of sum(log_normal_pdf(x, mean, log_var)) for the visible check's "
+                "tf.Variables of shape (2, 3)")
+PDF_GRADIENT_DRAWN = ("gradients of sum(log_normal_pdf(x, mean, log_var)) for random tf.Variables "
+                      "x of shape (3, 4, 2), mean and log_var of shape (4, 2)")
 
 
 def _pdf_inputs(rng):
+    """{"values": {name: (x, mean, log_var)}, "gradients": {name: (x, mean, log_var)}}: the
+    visible test's inputs and others drawn from the seed."""
     samples = _f32(np.random.default_rng(0).normal(size=(5, 2, 3)))  # the visible test's
     x, mean, log_var = (_f32(rng.normal(size=(6, 4)) * s) for s in (2.0, 1.0, 1.5))
     broadcast = (_f32(rng.normal(size=(4, 3, 2)) * 2.0), _f32(rng.normal(size=(3, 2))),
@@ -193,19 +205,29 @@ def _pdf_inputs(rng):
     vector = (_f32(rng.normal(size=(5, 2, 3)) * 1.5), _f32(rng.normal(size=3)),
               _f32(rng.normal(size=3) * 0.5))
     zeros = _f32(np.zeros((1, 3)))
+    drawn = (_f32(rng.normal(size=(3, 4, 2)) * 2.0), _f32(rng.normal(size=(4, 2))),
+             _f32(rng.normal(size=(4, 2)) * 0.5))
     return {
-        PDF_SHAPE: (_f32(np.zeros((4, 3))),) * 3,
-        PDF_1D: (_f32([[0.0]]), _f32([[0.0]]), _f32([[0.0]])),
-        PDF_TWO: (_f32([[1.0], [3.0]]), _f32([[0.0], [2.0]]), _f32([[2.0], [-1.0]])),
-        PDF_3D: (zeros, zeros, zeros),
-        PDF_BROADCAST: (samples, _f32(np.ones((2, 3))), _f32(np.zeros((2, 3)))),
-        PDF_BROADCAST_DRAWN: broadcast,
-        PDF_RANDOM: (x, mean, log_var),
-        PDF_VECTOR: vector,
+        "values": {
+            PDF_SHAPE: (_f32(np.zeros((4, 3))),) * 3,
+            PDF_1D: (_f32([[0.0]]), _f32([[0.0]]), _f32([[0.0]])),
+            PDF_TWO: (_f32([[1.0], [3.0]]), _f32([[0.0], [2.0]]), _f32([[2.0], [-1.0]])),
+            PDF_3D: (zeros, zeros, zeros),
+            PDF_BROADCAST: (samples, _f32(np.ones((2, 3))), _f32(np.zeros((2, 3)))),
+            PDF_BROADCAST_DRAWN: broadcast,
+            PDF_RANDOM: (x, mean, log_var),
+            PDF_VECTOR: vector,
+        },
+        "gradients": {
+            PDF_GRADIENT: (samples[0], _f32([[0.5, -1.0, 0.0], [1.0, 2.0, -0.5]]),
+                           _f32([[0.0, 1.0, -1.0], [0.5, -0.5, 0.2]])),
+            PDF_GRADIENT_DRAWN: drawn,
+        },
     }
 
 
 def verdict_test_log_normal_pdf(got, ref, inputs):
+    values = inputs["values"]
     checks.check_shape(got[PDF_SHAPE], (4,), name=PDF_SHAPE,
                        hint="sum over the last axis only: tf.reduce_sum(..., axis=-1).")
     variance_hint = ("log_var is the LOG of the variance: the variance is exp(log_var), the "
@@ -219,20 +241,42 @@ def verdict_test_log_normal_pdf(got, ref, inputs):
          "a standard normal at its mean has log density -½·log(2π) ≈ -0.9189. 0 means the "
          "-½·log(2π) term is missing; inf or nan means log_var was used as the variance "
          "(log_var = 0 is variance 1)."),
-        (PDF_TWO, _log_normal(*inputs[PDF_TWO]), 1e-5, 1e-5, variance_hint),
+        (PDF_TWO, _log_normal(*values[PDF_TWO]), 1e-5, 1e-5, variance_hint),
         (PDF_3D, [-1.5 * LOG_2PI], 0.0, 1e-5,
          "independent dimensions multiply, so their log densities add: sum over the last axis, "
          "do not average."),
-        (PDF_BROADCAST, _log_normal(*inputs[PDF_BROADCAST]), 1e-4, 1e-4, broadcast_hint),
-        (PDF_BROADCAST_DRAWN, _log_normal(*inputs[PDF_BROADCAST_DRAWN]), 1e-4, 1e-4,
+        (PDF_BROADCAST, _log_normal(*values[PDF_BROADCAST]), 1e-4, 1e-4, broadcast_hint),
+        (PDF_BROADCAST_DRAWN, _log_normal(*values[PDF_BROADCAST_DRAWN]), 1e-4, 1e-4,
          broadcast_hint),
-        (PDF_RANDOM, _log_normal(*inputs[PDF_RANDOM]), 1e-4, 1e-4,
+        (PDF_RANDOM, _log_normal(*values[PDF_RANDOM]), 1e-4, 1e-4,
          "-½ Σ_j [log 2π + log_var_j + (x_j - mean_j)² / exp(log_var_j)], summed over the last "
          "axis. " + variance_hint),
-        (PDF_VECTOR, _log_normal(*inputs[PDF_VECTOR]), 1e-4, 1e-4,
+        (PDF_VECTOR, _log_normal(*values[PDF_VECTOR]), 1e-4, 1e-4,
          "a mean and log_var of shape (k,) must broadcast against x of shape (..., k); "
          + broadcast_hint),
     ])
+    # Tasks 3 and 6 differentiate through log_normal_pdf: a NumPy answer has the right values
+    # but no gradient, and would otherwise fail only there.
+    numpy_hint = ("NumPy (np.asarray, np.sum, np.exp, ...) or .numpy() on the inputs gives correct "
+                  "values but cuts TensorFlow's gradient tape. Use TensorFlow operations only "
+                  "(tf.cast, tf.exp, tf.square, tf.reduce_sum) on the inputs themselves.")
+    for name in inputs["gradients"]:
+        if got.error(name):
+            try:
+                got[name]  # raises AssertionError "name: your code raised ..."
+            except AssertionError as error:
+                raise AssertionError(f"{error}. Hint: Tasks 3 and 6 pass tensors and "
+                                     "tf.Variables; " + numpy_hint) from None
+        for argument in PDF_ARGUMENTS:
+            assert bool(got[f"{name}/{argument} reaches it"]), (
+                f"{name}: expected a gradient with respect to {argument}; got None: no gradient "
+                f"reaches {argument}. Hint: " + numpy_hint)
+            checks.check_close(got[f"{name}/{argument}"], ref[f"{name}/{argument}"], rtol=1e-4,
+                               atol=1e-4, name=f"{name}: with respect to {argument}",
+                               hint="the values are right, so part of the computation is cut "
+                                    "from the tape: compute everything from the inputs themselves "
+                                    "with TensorFlow operations (no tf.stop_gradient, no "
+                                    "tf.constant made from their values).")
 
 
 # ------------------------------------------------------------------- Task 3: monte_carlo_kl

@@ -2,6 +2,7 @@
 
     python -m benchmarks.run                 # everything (about 70 min on 2 CPU cores)
     python -m benchmarks.run --only gan,vae  # some parts: notebooks, liveview, autograde, gan, vae
+    python -m benchmarks.run --only scale    # 200 students, locally and on Dask (~35 min)
     python -m benchmarks.run --quick         # tiny budgets, one notebook: a smoke test (CI)
 
 A full run writes benchmarks/results/latest.md, latest.png and latest.json; `--only` and
@@ -30,8 +31,9 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks import notebooks, quality, references  # noqa: E402
 
-PARTS = ("notebooks", "liveview", "autograde", "gan", "vae")
-RUN_ORDER = ("gan", "vae", "liveview", "notebooks", "autograde")  # side-by-side parts first
+PARTS = ("notebooks", "liveview", "autograde", "gan", "vae")  # a full run
+EXTRA_PARTS = ("scale",)  # only when named with --only
+RUN_ORDER = ("gan", "vae", "liveview", "notebooks", "autograde", "scale")  # side by side first
 RESULTS = REPO / "benchmarks" / "results"
 BUDGETS = [15, 30, 60, 120]  # seconds of training, the issue's fixed budgets
 CHECKPOINTS = [5, 10, 15, 20, 30, 40, 50, 60, 80, 100, 120]  # where quality is measured
@@ -46,12 +48,12 @@ VAE_THRESHOLD = None
 QUICK = {"budgets": [1, 2], "checkpoints": [1, 2], "reference_cap": 4.0, "ours_cap": None,
          "gan_samples": 200,
          "vae_test": 200, "notebooks": ["00_setup"], "modes": ["test"], "liveview_mode": "test",
-         "liveview_pairs": 1, "class_size": 2, "jobs": (2,)}
+         "liveview_pairs": 1, "class_size": 2, "jobs": (2,), "scale_size": 6}
 FULL = {"budgets": BUDGETS, "checkpoints": CHECKPOINTS, "reference_cap": REFERENCE_CAP,
         "ours_cap": OURS_CAP,
         "gan_samples": 1000, "vae_test": 1000, "notebooks": None, "modes": ["test", "demo"],
         "liveview_mode": "demo", "liveview_pairs": 3,
-        "class_size": 2, "jobs": (1, 2)}
+        "class_size": 2, "jobs": (1, 2), "scale_size": 200}
 
 
 def log(message: str) -> None:
@@ -143,6 +145,18 @@ def run_autograde(settings: dict) -> list[dict]:
         log("  " + ", ".join(f"{r['jobs']} job(s): {r['seconds_per_submission']:.1f} s per "
                              f"submission" for r in rows[-1]["rounds"]))
     return rows
+
+
+def run_scale(settings: dict) -> dict:
+    """A class graded locally and on a local Dask cluster with PostgreSQL (benchmarks/scale.py)."""
+    from benchmarks import scale
+
+    log(f"scale: a class of {settings['scale_size']} of 00_setup, locally and on a cluster "
+        f"(load {_load()}) ...")
+    result = scale.run(size=settings["scale_size"])
+    log(f"  local {result['local']['seconds_per_submission']:.2f} s, cluster "
+        f"{result['cluster']['seconds_per_submission']:.2f} s per submission")
+    return result
 
 
 def run_gan(settings: dict) -> dict:
@@ -307,7 +321,40 @@ def report(data: dict, settings: dict) -> str:
     for kind, label in (("gan", "GAN"), ("vae", "VAE")):
         if kind in parts:
             lines += _quality_section(kind, label, parts[kind], settings)
+    if "scale" in parts:
+        lines += _scale_section(parts["scale"])
     return "\n".join(lines) + "\n"
+
+
+def _scale_section(entry: dict) -> list[str]:
+    lines = ["## Grading at scale", ""]
+    if "error" in entry or "skipped" in entry:
+        return lines + [f"Not measured: {entry.get('error') or entry.get('skipped')}", ""]
+    local, cluster = entry["local"], entry["cluster"]
+    counts = ", ".join(f"{n} {kind}" for kind, n in entry["class"].items())
+    lines += [f"One class of `{entry['assignment']}` ({counts}) graded with one probe seed, "
+              "side by side: locally (`--jobs 2`, SQLite gradebook) and on a local Dask cluster "
+              "of 2 workers, one thread each (`--cluster`, PostgreSQL gradebook), scheduler, "
+              "workers and database on this machine. Seconds per submission = the class's wall "
+              "time / its size; a task's seconds = one student's autograde on a worker; the "
+              "gradebook's share = its statements' seconds / the tasks' seconds.", "",
+              "| run | students | graded | s per submission | median task s | gradebook s per "
+              "submission | gradebook share | solution check s |",
+              "|---|---|---|---|---|---|---|---|"]
+    for label, row in (("local, `--jobs 2`, SQLite", local),
+                       ("Dask, 2 workers, PostgreSQL", cluster)):
+        lines.append(f"| {label} | {row['students']} | {row['graded']} | "
+                     f"{row['seconds_per_submission']:.2f} | {row['task_seconds_median']:.2f} | "
+                     f"{row['database_seconds_per_submission']:.3f} | "
+                     f"{100 * row['database_share']:.1f}% | {row['solution_check_seconds']:.1f} |")
+    projected = entry["projected_minutes_for_1000"]
+    lines += ["", f"Cluster / local: {entry['cluster_over_local']:.3f} (goal: within 10%). The "
+              f"scheduler adds {1000 * entry['scheduler_seconds_per_task']:.2f} ms per task "
+              "(no-op tasks submitted at once). Projected for 1,000 students from the median "
+              "task: " + ", ".join(f"{m} min on {w} workers" for w, m in projected.items())
+              + " (1,000 × task / workers + 1,000 × scheduler overhead + one solution check; "
+              "it assumes the database keeps up, which its share above suggests).", ""]
+    return lines
 
 
 def _live_cells(entry) -> list[dict]:
@@ -543,7 +590,8 @@ def write(data: dict, settings: dict, output: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(PARTS),
-                        help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all)")
+                        help=f"comma-separated parts to run, of {', '.join(PARTS + EXTRA_PARTS)} "
+                             f"(default: {', '.join(PARTS)})")
     parser.add_argument("--quick", action="store_true",
                         help="tiny budgets and only 00_setup: a smoke test of about a minute")
     parser.add_argument("--gan-notebook", type=Path, default=quality.GAN_NOTEBOOK,
@@ -571,9 +619,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="Markdown report path (the PNG and JSON go beside it)")
     args = parser.parse_args(argv)
     selected = [p.strip() for p in args.only.split(",") if p.strip()]
-    unknown = sorted(set(selected) - set(PARTS))
+    unknown = sorted(set(selected) - set(PARTS) - set(EXTRA_PARTS))
     if unknown:
-        parser.error(f"unknown part(s) {unknown}; choose from {', '.join(PARTS)}")
+        parser.error(f"unknown part(s) {unknown}; choose from "
+                     f"{', '.join(PARTS + EXTRA_PARTS)}")
     settings = dict(QUICK if args.quick else FULL, gan_notebook=args.gan_notebook.resolve(),
                     vae_notebook=args.vae_notebook.resolve(), vae_threshold=args.vae_threshold)
     if args.modes:
@@ -598,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started, load_start = time.time(), _load()
     runners = {"notebooks": run_notebooks, "liveview": run_liveview,
-               "autograde": run_autograde, "gan": run_gan, "vae": run_vae}
+               "autograde": run_autograde, "gan": run_gan, "vae": run_vae, "scale": run_scale}
     command = "python -m benchmarks.run" + (" --quick" if args.quick else "") + (
         f" --only {','.join(selected)}" if set(selected) != set(PARTS) else "")
     parts, part_minutes, part_loads, part_dates = {}, {}, {}, {}

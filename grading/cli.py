@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
         if course:
             command.add_argument("--course", type=Path, default=DEFAULT_COURSE,
                                  help=f"grading course folder (default {DEFAULT_COURSE})")
+            command.add_argument("--db", default=None, metavar="URL",
+                                 help="the course's gradebook from now on: postgresql://USER:"
+                                      "PASSWORD@HOST:PORT/DATABASE (one gradebook for every "
+                                      "grader and teaching assistant) or sqlite:///PATH; "
+                                      "remembered in the course folder (default: COURSE/"
+                                      "gradebook.db)")
         return command
 
     def grading_options(command):
@@ -57,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
                              help="seed of the hidden tests' probe inputs (default: a fresh one "
                                   "per run, logged in COURSE/logs/ASSIGNMENT/; give a logged "
                                   "seed to reproduce a run)")
+        command.add_argument("--cluster", default=None, metavar="tcp://HOST:8786",
+                             help="grade each student as one task on this Dask scheduler's "
+                                  "workers (each with the pack and bwrap installed; the course "
+                                  "needs a PostgreSQL gradebook, --db); --jobs is then unused")
         command.add_argument("--unsandboxed", action="store_true",
                              help="UNSAFE: run kernels without the sandbox, with your own "
                                   "powers. Only for code you trust (never a real class): a "
@@ -115,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     if course is not None:
         course = course.expanduser().resolve()
     os.umask(0o077)  # everything the grader writes is the instructor's alone
+    if course is not None and args.db:
+        course_folder.use_database(course, args.db)
     if args.command == "release":
         course_folder.release(args.assignments, args.db)
     elif args.command == "collect":
@@ -163,7 +175,7 @@ def _grade(args, course: Path) -> list:
               "your powers. Never do this for a real class.", file=sys.stderr)
     return parallel.autograde(course, args.assignment, args.jobs, args.timeout, args.memory_mb,
                               args.force, args.student_timeout, sandboxed=not args.unsandboxed,
-                              seed=args.seed)
+                              seed=args.seed, cluster=args.cluster)
 
 
 if __name__ == "__main__":

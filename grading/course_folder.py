@@ -5,7 +5,8 @@ The course folder (default ~/.local/share/genmodels-course/grading, or --course 
 outside the repository and is private to the instructor (0700; the gradebook 0600). Its layout:
 nbgrader_config.py, gradebook.db, solutions/ (the source), exercises/ (the release),
 submitted/, autograded/, feedback/, grades.csv, reports/<assignment>/, logs/, collected/, and
-.grading/ (reference records and the integrity seal)."""
+.grading/ (reference records, the integrity seal, and the gradebook's URL when it is not the
+SQLite file: `--db postgresql://...`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -78,8 +78,36 @@ def source_notebook(assignment: str) -> Path:
     return source_dir() / assignment / notebook_name(assignment)
 
 
+DATABASE = Path(".grading") / "database"  # the gradebook's URL, when not the SQLite file
+
+
 def db_url(course: Path) -> str:
+    """The course's gradebook: the URL given once with --db (PostgreSQL, shared by every
+    grader and teaching assistant), else the SQLite file gradebook.db in the course."""
+    path = course / DATABASE
+    if path.exists():
+        return path.read_text().strip()
     return "sqlite:///" + str(course / "gradebook.db")
+
+
+def use_database(course: Path, url: str) -> None:
+    """Make `url` the course's gradebook for this and every later command. It is kept in the
+    course folder (0600) and the course's nbgrader_config.py, never in an environment variable
+    or a command line, and no sandbox sees either."""
+    if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        raise SystemExit(f"--db: expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST:"
+                         f"PORT/DATABASE, got {url.split('://')[0]}://...")
+    if url.startswith("postgresql://"):  # the driver requirements.txt installs, by name
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url == db_url(course):
+        return
+    course.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = course / DATABASE
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(url + "\n")
+    if (course / "nbgrader_config.py").exists():
+        (course / "nbgrader_config.py").write_text(course_config(course))
 
 
 _NOT_CONTENT = {"__pycache__", ".ipynb_checkpoints"}  # caches Python and Jupyter write at will
@@ -388,22 +416,54 @@ def common_folder() -> Path:
     return sandbox.pack_folders()[0]
 
 
+_SCHEMA_OBJECTS = {  # (kind, name) of every object in the gradebook's schema
+    "sqlite": "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+    "postgresql": """
+        SELECT 'table', tablename FROM pg_tables WHERE schemaname = current_schema()
+        UNION ALL SELECT 'view', viewname FROM pg_views WHERE schemaname = current_schema()
+        UNION ALL SELECT 'index', indexname FROM pg_indexes WHERE schemaname = current_schema()
+        UNION ALL SELECT 'sequence', sequencename FROM pg_sequences
+                  WHERE schemaname = current_schema()
+        UNION ALL SELECT 'trigger', t.tgname FROM pg_trigger t
+                  JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE NOT t.tgisinternal AND n.nspname = current_schema()
+        UNION ALL SELECT 'function', p.proname FROM pg_proc p
+                  JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname = current_schema()
+        UNION ALL SELECT 'rule', rulename FROM pg_rules WHERE schemaname = current_schema()"""}
+UNEXPECTED_KINDS = ("trigger", "view", "function", "rule")  # nbgrader creates none of these
+
+
 def gradebook_state(course: Path) -> dict:
     """The digest of the installed `common/`, the gradebook's schema objects, and every manual
-    score, extra credit and comment it holds."""
+    score, extra credit and comment it holds (SQLite or PostgreSQL)."""
+    import sqlalchemy
+
     state = {"common": digest_tree(common_folder()), "objects": [], "manual": {}}
-    path = course / "gradebook.db"
-    if path.exists():
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+    url = db_url(course)
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if not path.exists():
+            return state
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as db:
             state["objects"] = sorted([kind, name] for kind, name in db.execute(
-                "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
+                sqlalchemy.text(_SCHEMA_OBJECTS[engine.dialect.name])))
+            inspector = sqlalchemy.inspect(db)
             for table in ("grade", "comment"):
-                columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
+                if not inspector.has_table(table):
+                    continue
+                columns = {c["name"] for c in inspector.get_columns(table)}
                 wanted = [c for c in ("manual_score", "extra_credit", "manual_comment")
                           if c in columns]
                 if wanted:
-                    for row in db.execute(f"SELECT id, {', '.join(wanted)} FROM {table}"):
+                    for row in db.execute(sqlalchemy.text(
+                            f"SELECT id, {', '.join(wanted)} FROM {table}")):
                         state["manual"][f"{table}:{row[0]}"] = list(row[1:])
+    finally:
+        engine.dispose()
     return state
 
 
@@ -432,7 +492,7 @@ def differences(course: Path) -> list[str]:
     added = [f"{kind} {name}" for kind, name in now["objects"]
              if [kind, name] not in sealed["objects"]]
     unexpected = [f"{kind} {name}" for kind, name in now["objects"]
-                  if kind in ("trigger", "view")]
+                  if kind in UNEXPECTED_KINDS]
     for item in sorted(set(added) | set(unexpected)):
         problems.append(f"the gradebook holds a {item} that nbgrader did not create")
     for key, values in now["manual"].items():
@@ -497,13 +557,55 @@ def _stop_group(server: subprocess.Popen) -> None:
         os.killpg(server.pid, signal.SIGKILL)
 
 
+SESSIONS = Path(".grading") / "sessions"  # formgrader sessions running on this course
+
+
+def _live_sessions(course: Path) -> list[int]:
+    """The process ids of this course's other formgrader sessions that are still running
+    (a session that ended without saying so is forgotten)."""
+    import psutil
+
+    live = []
+    for path in (course / SESSIONS).glob("*.json"):
+        try:
+            info = json.loads(path.read_text())
+            alive = psutil.Process(info["pid"]).create_time() == info["started"]
+        except (OSError, ValueError, KeyError, psutil.Error):
+            alive = False
+        if alive and info["pid"] != os.getpid():
+            live.append(info["pid"])
+        elif not alive:
+            path.unlink(missing_ok=True)
+    return live
+
+
+@contextlib.contextmanager
+def _session(course: Path):
+    """This formgrader session, known to the others while it runs (several teaching assistants
+    may grade the same course at once, each on their own port)."""
+    import psutil
+
+    folder = course / SESSIONS
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"{os.getpid()}.json"
+    path.write_text(json.dumps({"pid": os.getpid(),
+                                "started": psutil.Process().create_time()}))
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def formgrader(course: Path, port: int) -> None:
     """nbgrader's formgrader in the course; seal its changes when it ends. A session whose
-    server turns out to lack its defences (see `formgrader_command`) is stopped at once."""
+    server turns out to lack its defences (see `formgrader_command`) is stopped at once.
+    Several sessions may run at once (one per grader, each on its own port): what the others
+    change meanwhile is theirs, and each seals what the gradebook holds when it ends."""
     import secrets
     import threading
 
-    record_differences(course, "before the formgrader session")
+    if not _live_sessions(course):  # else the running sessions' grades are not yet sealed
+        record_differences(course, "before the formgrader session")
     token = secrets.token_hex(24)
     print(f"formgrader on http://127.0.0.1:{port}/formgrader?token={token} "
           "(Ctrl-C to end and seal)", flush=True)
@@ -514,15 +616,16 @@ def formgrader(course: Path, port: int) -> None:
                 for number in (signal.SIGINT, signal.SIGTERM)}
     problem = []
     try:
-        server = subprocess.Popen(formgrader_command(course, port, token), cwd=course,
-                                  env=nbgrader_env(), stdin=subprocess.DEVNULL,
-                                  start_new_session=True)
-        threading.Thread(target=_check_defences, args=(server, port, token, problem),
-                         daemon=True).start()
-        try:
-            server.wait()
-        except KeyboardInterrupt:
-            _stop_group(server)
+        with _session(course):
+            server = subprocess.Popen(formgrader_command(course, port, token), cwd=course,
+                                      env=nbgrader_env(), stdin=subprocess.DEVNULL,
+                                      start_new_session=True)
+            threading.Thread(target=_check_defences, args=(server, port, token, problem),
+                             daemon=True).start()
+            try:
+                server.wait()
+            except KeyboardInterrupt:
+                _stop_group(server)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -268,7 +268,7 @@ def test_an_error_autograding_one_student_fails_only_that_student(tmp_path, monk
     def subprocess_fails(course_dir, assignment, student, options, timeout):
         raise OSError(36, "File name too long")
 
-    monkeypatch.setattr(parallel, "_autograde_subprocess", subprocess_fails)
+    monkeypatch.setattr(parallel, "autograde_subprocess", subprocess_fails)
     for worker in (Broken(), None):
         run = parallel._grade_one(worker, tmp_path, ASSIGNMENT, "kim", [], 10)
         assert run.student == "kim" and run.status == "failed", run

@@ -29,13 +29,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,6 +43,8 @@ import course
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
 import hostile  # noqa: E402
+import services  # noqa: E402
+from services import Formgrader  # noqa: E402
 
 from grading import course_folder, formgrader_guard, report, sanitize  # noqa: E402
 
@@ -348,12 +347,6 @@ def test_integrity_scan_of_a_deep_expression(tmp_path):
 # ---- the graded class, the formgrader and the browser -----------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The class, graded by one `python -m grading run` (which also writes feedback and the
@@ -399,53 +392,6 @@ def _files(course_dir: Path) -> set[str]:
     return {str(p.relative_to(course_dir)) for p in course_dir.rglob("*") if p.is_file()
             and not p.name.startswith("gradebook.db") and ".grading" not in p.parts
             and ".ipynb_checkpoints" not in p.parts}
-
-
-class Formgrader:
-    """`python -m grading formgrader` on a course (its output in a log file, which no full
-    pipe can stop): its URL, token and an API caller."""
-
-    def __init__(self, course_dir: Path, log: Path):
-        self.course, self.port, self.log = course_dir, _free_port(), log
-        with open(log, "w") as handle:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "grading", "formgrader", "--course", str(course_dir),
-                 "--port", str(self.port)], cwd=course.REPO, stdout=handle,
-                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 120
-        while "token=" not in log.read_text():
-            assert self.process.poll() is None and time.monotonic() < deadline, (
-                "the formgrader did not start: " + self.stop()[-3000:])
-            time.sleep(0.2)
-        self.token = log.read_text().split("token=")[1].split()[0]
-        while True:
-            with contextlib.suppress(OSError):
-                self.call("/formgrader/manage_assignments")
-                break
-            assert self.process.poll() is None and time.monotonic() < deadline, (
-                "the formgrader did not start: " + self.stop()[-3000:])
-            time.sleep(0.5)
-
-    def call(self, path: str, method: str = "GET") -> tuple[int, dict, str]:
-        request = urllib.request.Request(self.url + path, method=method,
-                                         headers={"Authorization": f"token {self.token}"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, dict(response.headers), response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read().decode(errors="replace")
-
-    def stop(self) -> str:
-        """End the session as Ctrl-C does (it seals); the session's output."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        return self.log.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -606,7 +552,7 @@ def test_policy_alone_stops_an_unsanitised_submission(graded, browser, tmp_path)
     # The control: the same course in JupyterLab as nbgrader's formgrader runs by default (no
     # policy, terminals on). The payloads run, write the file, open terminals and take the
     # points: what the checks above would have seen.
-    port, token = _free_port(), "control-token"
+    port, token = services.free_port(), "control-token"
     command = [arg for arg in course_folder.formgrader_command(copy, port, token)
                if "formgrader_guard" not in arg and "terminals_enabled" not in arg]
     with open(tmp_path / "unguarded.log", "w") as log:
@@ -642,7 +588,7 @@ def test_a_session_without_its_defences_stops(graded, tmp_path):
                   "made = course_folder.formgrader_command\n"
                   "course_folder.formgrader_command = lambda *a: [x for x in made(*a) "
                   f"if {dropped!r} not in x]\n"
-                  f"course_folder.formgrader(Path({str(copy)!r}), {_free_port()})\n")
+                  f"course_folder.formgrader(Path({str(copy)!r}), {services.free_port()})\n")
         result = subprocess.run([sys.executable, "-c", script], cwd=course.REPO, timeout=300,
                                 capture_output=True, text=True)
         assert result.returncode != 0 and reason in result.stderr, result.stderr[-3000:]

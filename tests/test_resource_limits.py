@@ -269,7 +269,7 @@ def test_cgroup_v2_groups_are_written_as_the_kernel_expects(tmp_path, monkeypatc
 def test_a_student_stopped_at_the_timeout_leaves_no_folder_and_no_group():
     """The per-student timeout kills the student's nbgrader process, which then cleans up
     nothing: its working folders (on /dev/shm: memory) and groups are swept by its parent."""
-    from grading import parallel
+    from grading import student_process
 
     code = ("import time\nfrom grading import cgroups, sandbox\n"
             "workdir = sandbox.make_workdir(on_tmpfs=True)\n"
@@ -281,6 +281,6 @@ def test_a_student_stopped_at_the_timeout_leaves_no_folder_and_no_group():
                                cwd=course.REPO, start_new_session=True)
     left = [Path(p) for p in student.stdout.readline().split()]
     assert left and all(p.exists() for p in left), left
-    code, _ = parallel._wait(student.pid, 2.0)
+    code, _ = student_process.wait(student.pid, 2.0)
     assert code is None  # stopped at the timeout
     assert not [p for p in left if p.exists()], left

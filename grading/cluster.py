@@ -20,8 +20,10 @@ the reason.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import hashlib
+import itertools
 import os
 import socket
 import tempfile
@@ -65,24 +67,58 @@ def bundle(course: Path, assignment: str, seed: int) -> dict:
             "pack": pack_digest(), "files": files}
 
 
-_WARM: dict[int, WarmWorker] = {}  # per thread of this worker process: nbgrader imported once
+_IDLE: list[WarmWorker] = []  # this worker process's warm grading processes not in use
+_IDLE_LOCK = threading.Lock()
+_NUMBER = itertools.count()
 
 
-def _warm_worker() -> WarmWorker | None:
-    """This thread's warm grading process (started on first use; killed with this worker)."""
-    key = threading.get_ident()
-    worker = _WARM.get(key)
-    if worker is None or worker.broken:
-        if worker is not None:
+def _start_warm() -> WarmWorker | None:
+    scratch = Path(tempfile.gettempdir())
+    try:
+        return WarmWorker(scratch / f"grading-worker-{os.getpid()}-{next(_NUMBER)}.log", scratch,
+                          die_with_parent=True)
+    except Exception:  # a fresh process per student instead
+        return None
+
+
+def warm_up(count: int) -> int:
+    """Start warm grading processes on this worker (nbgrader imported once, killed with the
+    worker) until `count` wait idle: one per thread. Runs while the grader checks the solution,
+    so the first students do not wait for it."""
+    with _IDLE_LOCK:
+        while len(_IDLE) < count:
+            worker = _start_warm()
+            if worker is None:
+                break
+            _IDLE.append(worker)
+        return len(_IDLE)
+
+
+@contextlib.contextmanager
+def _warm_worker():
+    """An idle warm grading process of this worker, or a new one (None if none can start)."""
+    with _IDLE_LOCK:
+        worker = _IDLE.pop() if _IDLE else None
+    if worker is None:
+        worker = _start_warm()
+    try:
+        yield worker
+    finally:
+        if worker is not None and worker.broken:
             worker.close()
-        scratch = Path(tempfile.gettempdir())
-        try:
-            worker = WarmWorker(scratch / f"grading-worker-{os.getpid()}-{key}.log", scratch,
-                                die_with_parent=True)
-        except Exception:  # a fresh process per student instead
-            return None
-        _WARM[key] = worker
-    return worker
+        elif worker is not None:
+            with _IDLE_LOCK:
+                _IDLE.append(worker)
+
+
+def start_warm_up(address: str) -> None:
+    """Have every worker of the cluster at `address` start its warm grading processes now (they
+    import nbgrader while the grader checks the solution)."""
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        for worker, info in client.scheduler_info()["workers"].items():
+            client.run(warm_up, info["nthreads"], workers=[worker])
 
 
 def _kernel_threads(shared: dict) -> int:
@@ -118,9 +154,9 @@ def grade_on_worker(shared: dict, student: str, notebook: bytes, options: list[s
         submitted = course / "submitted" / student / assignment / name
         submitted.parent.mkdir(parents=True)
         submitted.write_bytes(notebook)
-        warm = _warm_worker()
-        run = warm.grade(course, assignment, student, options, student_timeout) if (
-            warm) else None
+        with _warm_worker() as warm:
+            run = warm.grade(course, assignment, student, options, student_timeout) if (
+                warm) else None
         if run is None:
             run = autograde_subprocess(course, assignment, student, options, student_timeout,
                                        die_with_parent=True)

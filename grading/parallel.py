@@ -75,6 +75,10 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
     if limits:
         print(f"warning: {limits}", file=sys.stderr, flush=True)
     course_folder.record_differences(course, f"before autograding {assignment}")
+    if cluster:  # the workers get ready while the solution is checked
+        from grading import cluster as dask_cluster
+
+        dask_cluster.start_warm_up(cluster)
     checked = time.monotonic()
     preflight.check_solution(course, assignment, settings, course_folder.nbgrader_env())
     checked = time.monotonic() - checked
@@ -91,8 +95,6 @@ def autograde(course: Path, assignment: str, jobs: int = 1, timeout: int | None 
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     start = time.monotonic()
     if cluster:
-        from grading import cluster as dask_cluster
-
         runs = dask_cluster.grade_class(cluster, course, assignment, students, options,
                                         student_timeout, seed, report)
     else:

@@ -7,9 +7,10 @@ course's PostgreSQL gradebook; nothing is shared through a filesystem:
   records of this run's seed and the gradebook's URL (broadcast), and per task one student's
   submitted notebook;
 - on a worker a task builds a private course in a temporary folder, runs the same
-  `nbgrader autograde` process as a local run (grading.parallel: sandbox, verdicts, limits,
-  per-student timeout), which writes the grades to the shared gradebook, and sends back the
-  autograded notebook, its log and its verdicts;
+  `nbgrader autograde` process as a local run (grading.student_process: forked from a warm
+  grading process the worker started while the grader checked the solution; sandbox, verdicts,
+  limits, per-student timeout), which writes the grades to the shared gradebook, and sends back
+  the autograded notebook, its log and its verdicts;
 - the grader writes each student's files into the course once, as results arrive.
 A worker that dies mid-task has its students graded again on another worker (Dask reschedules
 them; the autograde process a dead worker started is killed with it, so it cannot write to the

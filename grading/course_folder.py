@@ -315,30 +315,51 @@ def _spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _pending_by_hand(course: Path) -> dict[tuple[str, str], float]:
+    """{(assignment, student): points of written answers no one has graded by hand yet}."""
+    from nbgrader.api import Gradebook
+
+    pending = {}
+    with Gradebook(db_url(course)) as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                with contextlib.suppress(Exception):  # one unreadable row: shown as unknown
+                    pending[(assignment.name, submission.student.id)] = sum(
+                        g.max_score for n in submission.notebooks for g in n.grades
+                        if g.needs_manual_grade)
+    return pending
+
+
 def _mark_not_graded(grades: Path, course: Path) -> None:
-    """Add `original_id` (the student's file or folder name as handed in), `graded` and
-    `not_graded_reason` columns to nbgrader's grades.csv (again when they are there already); a
-    student who was not graded gets no score (nbgrader writes 0) and the reason."""
+    """Add `original_id` (the student's file or folder name as handed in), `graded`,
+    `not_graded_reason` and `hand_graded_points_pending` (points of written answers not graded
+    by hand yet: export again after the formgrader) columns to nbgrader's grades.csv (again when
+    they are there already); a student who was not graded gets no score (nbgrader writes 0) and
+    the reason."""
     import csv
 
     rows = _csv_rows(grades)
     if not rows:
         return
+    pending = _pending_by_hand(course)
     reasons, originals = {}, {}
     for assignment in {row["assignment"] for row in rows}:
         reasons.update({(assignment, s): r for s, r in not_graded(course, assignment).items()})
         originals.update({(assignment, e["student"]): e.get("original", e["student"])
                           for e in _manifest(course, assignment)})
-    fields = [k for k in rows[0] if k not in ("original_id", "graded", "not_graded_reason")]
+    added = ("original_id", "graded", "not_graded_reason", "hand_graded_points_pending")
+    fields = [k for k in rows[0] if k not in added]
     at = fields.index("student_id") + 1 if "student_id" in fields else len(fields)
     fields[at:at] = ["original_id"]
-    fields += ["graded", "not_graded_reason"]
+    fields += ["graded", "not_graded_reason", "hand_graded_points_pending"]
     for row in rows:
         key = (row["assignment"], row["student_id"])
         reason = reasons.get(key, "")
         row["original_id"] = _spreadsheet_safe(originals.get(key, row["student_id"]))
         row["graded"] = "no" if reason else "yes"
         row["not_graded_reason"] = _spreadsheet_safe(reason)
+        waiting = pending.get(key)
+        row["hand_graded_points_pending"] = "" if waiting is None or reason else f"{waiting:g}"
         if reason:
             for name in ("score", "raw_score", "late_submission_penalty"):
                 if name in row:

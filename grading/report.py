@@ -270,6 +270,7 @@ def _student_results(gradebook, course: Path, assignment: str, entry: dict,
                                   f"(see logs/{assignment}/{student}.log)"))
         return None, failures, problems, disagreements, set()
     scores = {g.name: (g.auto_score or 0.0) for g in submitted.grades if g.name in auto_max}
+    pending = sum(g.max_score for g in submitted.grades if g.needs_manual_grade)
     graded_nb = course / "autograded" / student / assignment / name
     if not graded_nb.exists():
         problems.append((student, "not graded: no autograded notebook "
@@ -297,6 +298,7 @@ def _student_results(gradebook, course: Path, assignment: str, entry: dict,
     if entry.get("sha256") and course_folder.sha256(copy) != entry["sha256"]:
         problems.append((student, "the submitted copy changed after collection"))
     row = {"student": student, "scores": scores, "total": sum(scores.values()), "flags": flags,
+           "pending": pending,
            "feedback": f"../../feedback/{student}/{assignment}/{stem}.html"}
     return row, failures, problems, disagreements, warnings
 
@@ -409,15 +411,31 @@ def _report_markdown(report: dict) -> str:
               for (cell, warning), students in report["warnings"]] or ["None."]
     lines += ["", "## Look at these by hand", ""]
     flagged = [(r["student"], f) for r in rows for f in r["flags"]]
-    lines += [f"- `{s}`: {f}" for s, f in flagged] or ["Nothing flagged."]
+    pending = _pending_text(rows)
+    lines += ([f"- {pending}"] if pending else []) + [f"- `{s}`: {f}" for s, f in flagged] or [
+        "Nothing flagged."]
     lines += ["", "## Students", "", "| student | " + " | ".join(
-        t["grade_id"] for t in tasks) + " | total | feedback |",
-        "|---|" + "---:|" * (len(tasks) + 1) + "---|"]
+        t["grade_id"] for t in tasks) + " | total | by hand, pending | feedback |",
+        "|---|" + "---:|" * (len(tasks) + 2) + "---|"]
     for row in rows:
         lines.append(f"| {row['student']} | " + " | ".join(
             f"{row['scores'].get(t['grade_id'], 0.0):g}" for t in tasks)
-            + f" | {row['total']:g} | [html]({row['feedback']}) |")
+            + f" | {row['total']:g} | {row['pending']:g} | [html]({row['feedback']}) |")
     return "\n".join(lines) + "\n"
+
+
+def _pending_text(rows: list[dict], named: int = 20) -> str:
+    """One line on the written answers no one has graded by hand yet ('' when there are none):
+    an export now would give those students less than they earned."""
+    waiting = [r for r in rows if r["pending"]]
+    if not waiting:
+        return ""
+    names = ", ".join(r["student"] for r in waiting[:named]) + (", …" if len(waiting) > named
+                                                                else "")
+    return (f"{len(waiting)} student(s) have written answers not graded by hand yet "
+            f"({sum(r['pending'] for r in waiting):g} point(s) in all; per student in the "
+            f"Students table): {names}. Grade them in `python -m grading formgrader`, then "
+            "export again.")
 
 
 def _spreadsheet_text(text: str) -> str:
@@ -486,15 +504,18 @@ def _report_html(report: dict) -> str:
         "<tr><td colspan=3>None.</td></tr>"]
     parts.append("</table><h2>Look at these by hand</h2><ul>")
     flagged = [(r["student"], f) for r in rows for f in r["flags"]]
-    parts += [f"<li><code>{esc(s)}</code>: {esc(f)}</li>" for s, f in flagged] or [
+    pending = _pending_text(rows)
+    parts += ([f"<li>{esc(pending)}</li>"] if pending else []) + [
+        f"<li><code>{esc(s)}</code>: {esc(f)}</li>" for s, f in flagged] or [
         "<li>Nothing flagged.</li>"]
     parts.append("</ul><h2>Students</h2><table><tr><th>student</th>" + "".join(
-        f"<th>{esc(t['grade_id'])}</th>" for t in tasks) + "<th>total</th><th>feedback</th></tr>")
+        f"<th>{esc(t['grade_id'])}</th>" for t in tasks) + "<th>total</th><th>by hand, pending"
+        "</th><th>feedback</th></tr>")
     for row in rows:
         parts.append(f"<tr><td>{esc(row['student'])}</td>" + "".join(
             f"<td class=n>{row['scores'].get(t['grade_id'], 0.0):g}</td>" for t in tasks)
-            + f"<td class=n>{row['total']:g}</td><td><a href='{esc(row['feedback'])}'>html</a>"
-            "</td></tr>")
+            + f"<td class=n>{row['total']:g}</td><td class=n>{row['pending']:g}</td>"
+            f"<td><a href='{esc(row['feedback'])}'>html</a></td></tr>")
     parts.append("</table></body></html>")
     return "\n".join(parts) + "\n"
 

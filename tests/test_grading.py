@@ -541,7 +541,10 @@ def test_class_report(graded):
         assert f"`edited_test_cell`: {target}: test cell edited" in markdown
         assert f"`deleted_test_cell`: {target}: test cell deleted" in markdown
         assert f"`deleted_task`: {graded.facts['answer_id']}: answer cell deleted" in markdown
-    assert "`solution`:" not in markdown.split("## Look at these by hand")[1].split("##")[0]
+    by_hand = markdown.split("## Look at these by hand")[1].split("##")[0]
+    assert "`solution`:" not in by_hand, "nothing flagged"
+    assert "not graded by hand yet" in by_hand and "solution" in by_hand, (
+        "the written answers still waiting for the formgrader are listed")
 
 
 def test_parallel_grading_had_no_failures(graded):
@@ -627,6 +630,8 @@ def test_students_not_graded_are_reported_as_such(tmp_path):
     with open(tmp_path / "course" / "grades.csv") as handle:
         rows = {r["student_id"]: r for r in csv.DictReader(handle)}
     assert rows["honest"]["graded"] == "yes" and float(rows["honest"]["raw_score"]) == 4.0
+    assert rows["honest"]["hand_graded_points_pending"] == "2", "its written answer waits"
+    assert rows["sleeper"]["hand_graded_points_pending"] == ""
     assert rows["sleeper"]["graded"] == "no" and rows["sleeper"]["score"] == ""
     assert "per-student limit" in rows["sleeper"]["not_graded_reason"]
     assert rows["forged_metadata"]["graded"] == "no" and rows["forged_metadata"]["score"] == ""

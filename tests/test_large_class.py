@@ -216,5 +216,9 @@ def test_two_teaching_assistants_grade_at_once_and_the_export_keeps_both(graded,
     assert result.returncode == 0, result.stdout + result.stderr
     grades = _grades(course_dir)
     assert grades["solution"][1] == "6.0" and grades["noisy"][1] == "5.0", grades
+    with open(course_dir / "grades.csv") as handle:
+        pending = {r["student_id"]: r["hand_graded_points_pending"]
+                   for r in csv.DictReader(handle)}
+    assert pending["solution"] == pending["noisy"] == "0" and pending["wrong_answer"] == "2"
     local = _grades(graded["root"] / "local")
     assert float(grades["control"][1]) == float(local["control"][1]) + 0.5, grades

@@ -333,22 +333,29 @@ def _scale_section(entry: dict) -> list[str]:
     local, cluster = entry["local"], entry["cluster"]
     counts = ", ".join(f"{n} {kind}" for kind, n in entry["class"].items())
     lines += [f"One class of `{entry['assignment']}` ({counts}) graded with one probe seed, "
-              "side by side: locally (`--jobs 2`, SQLite gradebook) and on a local Dask cluster "
-              "of 2 workers, one thread each (`--cluster`, PostgreSQL gradebook), scheduler, "
-              "workers and database on this machine. Seconds per submission = the class's wall "
-              "time / its size; a task's seconds = one student's autograde on a worker; the "
-              "gradebook's share = its statements' seconds / the tasks' seconds.", "",
+              "side by side: locally (`--jobs 2`) with the SQLite and with a PostgreSQL "
+              "gradebook, and on a local Dask cluster of 2 workers, one thread each "
+              "(`--cluster`, PostgreSQL), scheduler, workers and database on this machine (so "
+              "PostgreSQL's server takes its CPU from the kernels). Seconds per submission = the "
+              "class's wall time / its size; a task's seconds = one student's autograde on a "
+              "worker; the gradebook's share = its statements' seconds / the tasks' seconds.",
+              "",
               "| run | students | graded | s per submission | median task s | gradebook s per "
               "submission | gradebook share | solution check s |",
               "|---|---|---|---|---|---|---|---|"]
-    for label, row in (("local, `--jobs 2`, SQLite", local),
-                       ("Dask, 2 workers, PostgreSQL", cluster)):
+    rows = [("local, `--jobs 2`, SQLite", local)]
+    if "local_postgres" in entry:
+        rows.append(("local, `--jobs 2`, PostgreSQL", entry["local_postgres"]))
+    for label, row in (*rows, ("Dask, 2 workers, PostgreSQL", cluster)):
         lines.append(f"| {label} | {row['students']} | {row['graded']} | "
                      f"{row['seconds_per_submission']:.2f} | {row['task_seconds_median']:.2f} | "
                      f"{row['database_seconds_per_submission']:.3f} | "
                      f"{100 * row['database_share']:.1f}% | {row['solution_check_seconds']:.1f} |")
     projected = entry["projected_minutes_for_1000"]
-    lines += ["", f"Cluster / local: {entry['cluster_over_local']:.3f} (goal: within 10%). The "
+    same = (f"; cluster / local with PostgreSQL too: {entry['cluster_over_local_postgres']:.3f}"
+            if "cluster_over_local_postgres" in entry else "")
+    lines += ["", f"Cluster / local: {entry['cluster_over_local']:.3f}{same} (goal: within "
+              "10%). The "
               f"scheduler adds {1000 * entry['scheduler_seconds_per_task']:.2f} ms per task "
               "(no-op tasks submitted at once). Projected for 1,000 students from the median "
               "task: " + ", ".join(f"{m} min on {w} workers" for w, m in projected.items())

@@ -1,7 +1,9 @@
 """Grading at scale: one class of generated submissions of a fast assignment graded locally
-(`--jobs 2`, SQLite) and on a local Dask cluster of 2 workers (a PostgreSQL gradebook), side by
-side on this machine; the gradebook's share of the time; and what 1,000 students would take on
-10 and 50 workers, from the measured cost per task and the scheduler's overhead per task.
+(`--jobs 2`) with the SQLite and with a PostgreSQL gradebook, and on a local Dask cluster of 2
+workers (PostgreSQL), side by side on this machine; the gradebook's share of the time; and what
+1,000 students would take on 10 and 50 workers, from the measured cost per task and the
+scheduler's overhead per task. On one machine PostgreSQL's server shares the cores with the
+kernels, so the cluster's own overhead is the cluster against the local run with PostgreSQL.
 
 The class cycles through a complete submission, one with a typical mistake and a blank one (the
 released exercise). The cluster and PostgreSQL come from tests/services.py (separate processes
@@ -104,6 +106,12 @@ def run(assignment: str = "00_setup", size: int = 200, seed: int = 2026) -> dict
         counts = _class(tmp / "submissions", assignment, size)
         local = _grade(tmp / "local", tmp / "submissions", assignment, seed, jobs=2)
         postgres = services.Postgres()
+        try:
+            local_postgres = _grade(tmp / "local-postgres", tmp / "submissions", assignment,
+                                    seed, jobs=2, db=postgres.database())
+        except BaseException:
+            postgres.stop()
+            raise
         os.environ["GRADING_DB_SECONDS"] = str(tmp / "cluster" / "db-seconds.txt")
         try:  # the workers inherit the gradebook clock's variable
             cluster = services.DaskCluster(workers=2)
@@ -121,8 +129,11 @@ def run(assignment: str = "00_setup", size: int = 200, seed: int = 2026) -> dict
                         + PROJECTED_STUDENTS * overhead
                         + distributed["solution_check_seconds"]) / 60, 1)
         for workers in PROJECTED_WORKERS}
-    return {"assignment": assignment, "class": counts, "local": local, "cluster": distributed,
+    return {"assignment": assignment, "class": counts, "local": local,
+            "local_postgres": local_postgres, "cluster": distributed,
             "cluster_over_local": round(distributed["seconds_per_submission"]
                                         / local["seconds_per_submission"], 3),
+            "cluster_over_local_postgres": round(distributed["seconds_per_submission"]
+                                                 / local_postgres["seconds_per_submission"], 3),
             "scheduler_seconds_per_task": round(overhead, 5),
             "projected_minutes_for_1000": projection}

@@ -315,18 +315,22 @@ def _spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _pending_by_hand(course: Path) -> dict[tuple[str, str], float]:
-    """{(assignment, student): points of written answers no one has graded by hand yet}."""
+def _pending_by_hand(course: Path, keys: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+    """{(assignment, student): points of written answers no one has graded by hand yet}, for
+    each of `keys` whose submission can be read (one that cannot is left out, and only it)."""
     from nbgrader.api import Gradebook
 
     pending = {}
     with Gradebook(db_url(course)) as gradebook:
-        for assignment in gradebook.assignments:
-            for submission in assignment.submissions:
-                with contextlib.suppress(Exception):  # one unreadable row: shown as unknown
-                    pending[(assignment.name, submission.student.id)] = sum(
-                        g.max_score for n in submission.notebooks for g in n.grades
-                        if g.needs_manual_grade)
+        for assignment, student in keys:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+                pending[(assignment, student)] = sum(
+                    g.max_score for n in submission.notebooks for g in n.grades
+                    if g.needs_manual_grade)
+            except Exception:  # no submission, or a row nbgrader cannot read
+                with contextlib.suppress(Exception):
+                    gradebook.db.rollback()
     return pending
 
 
@@ -341,7 +345,7 @@ def _mark_not_graded(grades: Path, course: Path) -> None:
     rows = _csv_rows(grades)
     if not rows:
         return
-    pending = _pending_by_hand(course)
+    pending = _pending_by_hand(course, [(r["assignment"], r["student_id"]) for r in rows])
     reasons, originals = {}, {}
     for assignment in {row["assignment"] for row in rows}:
         reasons.update({(assignment, s): r for s, r in not_graded(course, assignment).items()})

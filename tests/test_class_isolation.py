@@ -225,7 +225,8 @@ def test_grades_csv_shows_the_original_id(tmp_path, course_dir, answered):
             reader = csv.DictReader(handle)
             rows = {r["student_id"]: r for r in reader}
             assert reader.fieldnames == ["assignment", "student_id", "original_id", "raw_score",
-                                         "score", "graded", "not_graded_reason"]
+                                         "score", "graded", "not_graded_reason",
+                                         "hand_graded_points_pending"]
         assert rows[student]["original_id"] == "'=HYPERLINK(x)"
         assert rows[student]["graded"] == "yes" and rows[student]["score"] == "4.0"
         assert rows["empty"]["graded"] == "no" and rows["empty"]["score"] == ""

@@ -6,13 +6,14 @@ keyword settings of the code between `### BEGIN SOLUTION` and `### END SOLUTION`
 except Python builtins and the notebook's own functions, named by its last attribute
 (`keras.random.normal` -> `normal`, `tape.gradient` -> `gradient`), and every `keyword=` of those
 calls, less CONVENTIONS: the words a contract has to use to state shapes, dtypes, sums and means,
-axes, names, seeds and training flags.
+axes, names, seeds, training flags, logits and labels.
 
 Its *contract* is what a student reads before the answer: the markdown since the previous task's
-test cell, without its hint ladder, plus the solution cell outside the solution block (signature
-and docstring). An item counts as *named* when it appears there as a whole word outside maths
-($...$), in prose or code alike. Its *hints* are the ladder: one markdown cell of nested
-`<details>` elements (idea, then tool, then the shape of the code), opened one level at a time.
+test cell, without its hint ladder and model answers of written questions, plus the solution cell
+outside the solution block (signature and docstring). An item counts as *named* when it appears
+there as a whole word (not part of a hyphenated compound) outside maths ($...$), in prose or code
+alike. Its *hints* are the ladder: one markdown cell of nested `<details>` elements (idea, then
+tool, then the shape of the code), opened one level at a time.
 
 `python -m tests.contracts` prints the table and the median share."""
 
@@ -29,10 +30,10 @@ from tests import course
 
 # Words every contract may need (Deliver 1: shapes, dtypes, conventions): never counted.
 CONVENTIONS = frozenset({"shape", "dtype", "float32", "float64", "int64", "sum", "mean", "axis",
-                         "name", "seed", "training"})
+                         "name", "seed", "training", "logits", "labels"})
 HINT_LEVELS = ("the idea", "the tool", "the shape of the code")
 
-_MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
+_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+?\$", re.S)
 _SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 _SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.S)
 
@@ -73,7 +74,9 @@ class Task:
 
     def _found_in(self, text: str) -> set[str]:
         prose = _MATH.sub(" ", text)
-        return {item for item in self.items if re.search(rf"\b{re.escape(item)}\b", prose)}
+        # a whole word: "log" in "log-variance" is part of a compound, not the call
+        return {item for item in self.items
+                if re.search(rf"(?<![\w-]){re.escape(item)}(?![\w-])", prose)}
 
     @property
     def named(self) -> set[str]:
@@ -146,6 +149,8 @@ def tasks(assignment: str) -> list[Task]:
         meta = course.nbgrader_meta(cell)
         if is_hint_cell(cell):
             hints.append(cell.source)
+        elif cell.cell_type == "markdown" and meta.get("solution"):
+            continue  # a written question's model answer: students see "YOUR ANSWER HERE"
         elif cell.cell_type == "markdown":
             markdown.append(cell.source)
         elif meta.get("solution") and meta.get("grade_id"):
@@ -179,5 +184,6 @@ if __name__ == "__main__":
         print(f"{task.assignment:15} {task.grade_id:31} {task.share:4.0%} "
               f"{len(task.named):2}/{len(task.items):<2} hints {levels}  named: "
               f"{', '.join(sorted(task.named))}"
-              + (f"  UNREACHABLE: {', '.join(sorted(task.unreachable))}" if task.unreachable else ""))
+              + (f"  UNREACHABLE: {', '.join(sorted(task.unreachable))}"
+                 if task.unreachable else ""))
     print(f"{len(found)} tasks, median share named {median_share(found):.0%}")

@@ -26,7 +26,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Hidden tests (probes and verdicts, see grading/verdicts.py) stay with the instructor.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
-                            "hidden_tests"]
+                            "hidden_tests", "instructor_notes.md"]  # never released
 
 
 # Autograding (see the README's instructor section; `python -m grading` wraps it all).

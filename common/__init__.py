@@ -13,7 +13,7 @@ from common import quiet as _quiet
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _quiet.install()
 
-_SUBMODULES = ("checks", "datasets", "metrics", "modes", "plotting", "runtime")
+_SUBMODULES = ("checks", "datasets", "design", "metrics", "modes", "plotting", "runtime")
 _FROM_RUNTIME = ("budget", "mode", "setup", "test_mode_note")
 
 __all__ = [*_FROM_RUNTIME, *_SUBMODULES]

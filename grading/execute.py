@@ -8,12 +8,13 @@
   silently re-runs the earlier cells, and goes on, so the student's other tasks are still
   graded. After the last cell it runs the hidden tests' probes in the same kernel, one test at a
   time (outputs discarded; each record is taken out of the kernel's reach before the next probe
-  starts), then, once the kernel is gone, decides each test cell's verdict outside the student's
-  interpreter, in a child process with its own limits (grading.verdicts): a test cell keeps its
-  points only if its verdict passed and it passed in the notebook, or failed there only because
-  an earlier task it uses (the verdicts' DEPENDS) lost its points. The probes' inputs are drawn
-  from one seed per class run (`probe_seed`). Outputs are capped in bytes, per cell and per
-  notebook.
+  starts), then, once the kernel is gone, trains each design a design task's probe recorded in a
+  fresh sandbox of its own (grading.trials), and decides each test cell's verdict outside the
+  student's interpreter, in a child process with its own limits (grading.verdicts): a test cell
+  keeps its points only if its verdict passed and it passed in the notebook, or failed there
+  only because an earlier task it uses (the verdicts' DEPENDS) lost its points. The probes'
+  inputs are drawn from one seed per class run (`probe_seed`). Outputs are capped in bytes, per
+  cell and per notebook.
 - GradingSaveAutoGrades scores a test cell by its checks only: an error fails it, a warning or
   anything else on stderr does not (nbgrader 0.9 scores such a cell 0). What went to stderr
   stays in the cell for the student to read, and the class report lists it.
@@ -26,6 +27,7 @@ import copy
 import json
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -37,7 +39,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, OverwriteCells, SaveAutoGrades
 from traitlets import Bool, Dict, Integer, Unicode
 
-from grading import cgroups, db_timing, probe_runtime, sandbox, verdicts
+from grading import cgroups, db_timing, probe_runtime, sandbox, trials, verdicts
 
 db_timing.install()  # the scale benchmark's clock on gradebook statements (off by default)
 
@@ -302,6 +304,7 @@ class GradingExecute(Execute):
                 for workdir in self._workdirs:
                     shutil.rmtree(workdir, ignore_errors=True)
             if hidden:
+                self._run_trials(hidden, records)
                 self._apply_verdicts(hidden, records, resources or {})
         finally:
             shutil.rmtree(records, ignore_errors=True)
@@ -345,6 +348,44 @@ class GradingExecute(Execute):
                 (records / f"{test_id}.npz").write_bytes(data)
             for path in (inputs, out):
                 path.unlink(missing_ok=True)
+
+    def _run_trials(self, hidden: dict, records: Path) -> None:
+        """Train each design the probes recorded, each in a fresh sandbox of its own, under the
+        kernel's limits (grading.trials); its record goes beside the probe's."""
+        folder = hidden["hidden"].folder
+        ids = trials.trial_ids(folder)
+        inputs = probe_runtime.load(str(hidden["references"] / "inputs.npz")) if ids else {}
+        for test_id in ids:
+            design = verdicts.load_record(records / f"{test_id}.npz", test_id)
+            if design is None or design.failure:
+                continue  # no design: its verdict says so
+            group = self._control_group()
+            workdir = sandbox.make_workdir(on_tmpfs=group is not None)
+            try:
+                trial = trials.prepare(folder, workdir, test_id, design, inputs.get(test_id))
+                command = [sys.executable, "-c", _LAUNCHER, str(self.memory_limit_mb * 2**20),
+                           json.dumps(self._grading_env()), *trials.command(trial, test_id)]
+                if self.sandboxed:
+                    command = sandbox.command(workdir, command, sandbox.base_env(workdir))
+                if group is not None:
+                    command = [sys.executable, "-c", cgroups.JOIN, *group.procs_files(), "--",
+                               *command]
+                try:
+                    result = subprocess.run(command, capture_output=True, text=True,
+                                            timeout=trials.TRIAL_WALL_SECONDS, check=False)
+                    failure = "" if result.returncode == 0 else result.stderr[-500:]
+                except subprocess.TimeoutExpired:
+                    failure = f"it ran longer than {trials.TRIAL_WALL_SECONDS} s"
+                data = trials.read(trial, test_id)
+                if data is not None:
+                    (records / f"{test_id}{verdicts.TRIAL_SUFFIX}").write_bytes(data)
+                elif failure:
+                    self.log.warning("The trial of %s's design failed: %s", test_id, failure)
+            finally:
+                if group is not None:
+                    group.remove()
+                    self._groups.remove(group)
+                shutil.rmtree(workdir, ignore_errors=True)
 
     # --- hidden tests -------------------------------------------------------------------------
 

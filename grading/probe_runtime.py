@@ -28,6 +28,7 @@ import sys
 
 import numpy as np
 
+GRADER_ONLY = "grader_only"  # a probe's inputs under this key reach the grader, never the kernel
 ERROR_LIMIT = 600  # characters of an error message kept in the record
 JACOBIAN_LIMIT = 2**20  # elements of one recorded Jacobian; larger ones lend no gradient
 _TENSOR = "__tensor__"  # marks an output leaf that was a TensorFlow tensor
@@ -396,6 +397,14 @@ def probes(source: str) -> dict:
             if name.startswith("probe_") and callable(value)}
 
 
+def kernel_inputs(inputs):
+    """A probe's inputs as its kernel receives them: without their GRADER_ONLY part (the
+    held-out data and seeds of a design's trial, see grading.trials)."""
+    if isinstance(inputs, dict) and GRADER_ONLY in inputs:
+        return {k: v for k, v in inputs.items() if k != GRADER_ONLY}
+    return inputs
+
+
 def run_all(source: str, namespace: dict, inputs: dict, tables: dict | None = None,
             only: str | None = None) -> tuple[dict, dict]:
     """({test id: (names, arrays, errors)}, {test id: tables}) of every probe of `source` (or
@@ -407,7 +416,7 @@ def run_all(source: str, namespace: dict, inputs: dict, tables: dict | None = No
         if only is not None and test_id != only:
             continue
         answers = Answers(namespace, None if tables is None else tables.get(test_id, {}))
-        records[test_id] = probe_record(function, answers, inputs.get(test_id))
+        records[test_id] = probe_record(function, answers, kernel_inputs(inputs.get(test_id)))
         recorded[test_id] = answers.tables
     return records, recorded
 

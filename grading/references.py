@@ -7,8 +7,9 @@ seed, `compute` draws every probe's inputs (hidden_tests/verdicts.py), runs the 
 the solution while recording what they lend of earlier tasks, and writes
 - <test id>.npz: the solution's records, which verdicts compare with;
 - inputs.npz: every probe's inputs, which verdicts recompute their expected values from;
-- kernel/<test id>.npz: what a student's kernel receives for that probe, its inputs and the
-  solution's outputs it may look up ({"inputs", "tables"}; see grading.probe_runtime).
+- kernel/<test id>.npz: what a student's kernel receives for that probe: its inputs (less their
+  grader-only part, see probe_runtime.kernel_inputs) and the solution's outputs it may look up
+  ({"inputs", "tables"}; see grading.probe_runtime).
 They are computed once per solution, hidden tests and seed, in a subprocess (trusted code only:
 the instructor's solution), and cached in the course folder.
 
@@ -82,7 +83,8 @@ def compute(solution: Path, seed: int, out: Path) -> None:
     for test_id, record in records.items():
         probe_runtime.save(str(out / f"{test_id}.npz"), *record)
         np.savez(out / "kernel" / f"{test_id}.npz", **probe_runtime.encode(
-            {"inputs": inputs.get(test_id), "tables": tables[test_id]}))
+            {"inputs": probe_runtime.kernel_inputs(inputs.get(test_id)),
+             "tables": tables[test_id]}))
     np.savez(out / "inputs.npz", **probe_runtime.encode(inputs))
 
 

@@ -13,6 +13,9 @@ Each assignment's hidden tests live beside its notebook in solutions/<assignment
   the data the probe was given. It may import names from `.probes`. `DEPENDS = {test id:
   (earlier test ids, ...)}` names the earlier tasks whose functions a task's code calls (its
   probe lends them with `answers.earlier`, so its verdict never depends on them).
+- `trials.py` (design tasks only) trains a design the probe recorded as data, in a sandbox of
+  its own that never ran student code (grading.trials); the verdict reads its record as
+  `got.trial`.
 
 A record is checked from its headers (member names, dtypes, shapes, sizes) before anything is
 loaded, and every student's verdicts are decided in a child process with its own memory and time
@@ -42,6 +45,7 @@ MAX_ENTRIES = 10_000  # names in one record
 MAX_ELEMENTS = 2**25  # array elements in one record, whatever their width
 VERDICT_MEMORY_BYTES = 3 * 2**30  # address space of the process deciding one student
 VERDICT_CPU_SECONDS = 120  # CPU time of that process
+TRIAL_SUFFIX = ".trial.npz"  # beside <test id>.npz: the record of the grader's trial of a design
 
 
 class Hidden:
@@ -74,7 +78,9 @@ class Hidden:
         return self.module.probe_inputs(int(seed))
 
     def digest_parts(self) -> list[bytes]:
-        return [(self.folder / name).read_bytes() for name in ("probes.py", "verdicts.py")]
+        return [(self.folder / name).read_bytes() for name in ("probes.py", "verdicts.py",
+                                                                "trials.py")
+                if (self.folder / name).exists()]
 
 
 def load_hidden(source_folder: Path) -> Hidden | None:
@@ -90,6 +96,7 @@ class Probed:
         self.test_id, self.reference = test_id, reference
         self.values = {str(n): a for n, a in zip(names, arrays)}
         self.errors = {str(n): str(e) for n, e in zip(names, errors) if str(e)}
+        self.trial: Probed | None = None  # what the grader's trial of a design reached
 
     @property
     def failure(self) -> str:
@@ -275,6 +282,8 @@ def decide_student(folder: Path, inputs_file: Path, references: Path, records: P
         if ref is None:
             raise RuntimeError(f"no reference record for {test_id} in {references}")
         got = load_record(records / f"{test_id}.npz", test_id)
+        if got is not None:
+            got.trial = load_record(records / f"{test_id}{TRIAL_SUFFIX}", test_id)
         message = decide(verdict, got, ref, inputs.get(test_id))
         decided[test_id] = [message, for_student(message, got, ref) if message else ""]
     return decided

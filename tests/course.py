@@ -188,11 +188,14 @@ def probe_record(assignment: str, grade_id: str, replacement: str | None,
 
 def verdict_message(assignment: str, grade_id: str, replacement: str | None,
                     seed: int = TEST_SEED) -> str:
-    """The hidden test's verdict as the grader decides it ('' when it passes), probing in
-    this process."""
-    from grading import verdicts
+    """The hidden test's verdict as the grader decides it ('' when it passes), probing (and
+    training a design task's design) in this process."""
+    from grading import trials, verdicts
 
     inputs, records, _ = reference(assignment, seed)
     got = probe_record(assignment, grade_id, replacement, seed)
+    folder = hidden(assignment).folder
+    if grade_id in trials.trial_ids(folder) and not got.failure:  # the grader trains the design
+        got.trial = trials.in_process(folder, grade_id, got, inputs.get(grade_id))
     return verdicts.decide(hidden(assignment).verdicts[grade_id], got, records[grade_id],
                            inputs.get(grade_id))

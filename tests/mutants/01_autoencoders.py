@@ -605,6 +605,70 @@ def probe_accuracy(features_train, y_train, features_test, y_test):
 """,
 }
 
+# ---------------------------------------------------------------------------------------------
+# Design task: design_autoencoder (weak designs must fail on at least 99% of seeds; see
+# python -m benchmarks.designs 01_autoencoders)
+
+DESIGN = """
+def design_autoencoder(code_size):
+    encoder = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(),
+                                layers.Dense(256, activation="relu"), layers.Dense(code_size)])
+    decoder = keras.Sequential([keras.Input((code_size,)), layers.Dense(256, activation="relu"),
+                                layers.Dense(784, activation="sigmoid"),
+                                layers.Reshape((28, 28, 1))])
+    return encoder, decoder, 2e-3
+"""
+
+DESIGN_MUTANTS = {
+    "linear layers only: PCA at best": DESIGN.replace(', activation="relu"', "").replace(
+        ', activation="sigmoid"', ""),
+    "a hidden layer of 16 units": DESIGN.replace("Dense(256", "Dense(16"),
+    "a hidden layer of 64 units": DESIGN.replace("Dense(256", "Dense(64"),
+    "a learning rate too small for the budget": DESIGN.replace("2e-3", "1e-5"),
+    "identity through a code as wide as the image": DESIGN.replace(
+        "layers.Dense(code_size)])", "layers.Dense(784)])"),
+    "over the weight budget: 1,024 units": DESIGN.replace("Dense(256", "Dense(1024"),
+    "Task 2's network as it is: deeper, not better in 5 epochs": """
+def design_autoencoder(code_size):
+    encoder, decoder, _ = build_dense_autoencoder(code_size)
+    return encoder, decoder, 1e-3
+""",
+    "digits memorised in a Constant initialiser": """
+def design_autoencoder(code_size):
+    stored = x_train[:code_size].reshape(code_size, 784)
+    encoder = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(),
+                                layers.Dense(code_size, activation="softmax")])
+    decoder = keras.Sequential([keras.Input((code_size,)), layers.Dense(
+        784, activation="sigmoid", kernel_initializer=keras.initializers.Constant(stored)),
+        layers.Reshape((28, 28, 1))])
+    return encoder, decoder, 1e-3
+""",
+    "a Lambda layer that passes the image around the code": """
+_stash = {}
+def design_autoencoder(code_size):
+    inputs = keras.Input((28, 28, 1))
+    kept = layers.Lambda(lambda x: _stash.setdefault("x", x))(inputs)
+    encoder = keras.Model(inputs, layers.Dense(code_size)(layers.Flatten()(kept)))
+    codes = keras.Input((code_size,))
+    decoder = keras.Model(codes, layers.Lambda(lambda z: _stash["x"])(codes))
+    return encoder, decoder, 1e-3
+""",
+}
+
+DESIGN_VARIANTS = {
+    "256 units, learning rate 2e-3": DESIGN,
+    "the functional API, 300 units, learning rate 3e-3": """
+def design_autoencoder(code_size):
+    images = keras.Input((28, 28, 1))
+    hidden = layers.Dense(300, activation="relu")(layers.Flatten()(images))
+    encoder = keras.Model(images, layers.Dense(code_size)(hidden))
+    codes = keras.Input((code_size,))
+    pixels = layers.Dense(784, activation="sigmoid")(layers.Dense(300, activation="relu")(codes))
+    decoder = keras.Model(codes, layers.Reshape((28, 28, 1))(pixels))
+    return encoder, decoder, 3e-3
+""",
+}
+
 MUTANTS = {
     "test_pca_reconstruct": PCA_MUTANTS,
     "test_build_dense_autoencoder": DENSE_MUTANTS,
@@ -614,6 +678,7 @@ MUTANTS = {
     "test_contractive_penalty": CONTRACTIVE_MUTANTS,
     "test_interpolate": INTERPOLATE_MUTANTS,
     "test_probe_accuracy": PROBE_MUTANTS,
+    "test_design_autoencoder": DESIGN_MUTANTS,
 }
 
 VARIANTS = {
@@ -625,6 +690,7 @@ VARIANTS = {
     "test_contractive_penalty": CONTRACTIVE_VARIANTS,
     "test_interpolate": INTERPOLATE_VARIANTS,
     "test_probe_accuracy": PROBE_VARIANTS,
+    "test_design_autoencoder": DESIGN_VARIANTS,
 }
 
 # Mutants that pass the visible checks and only the hidden tests (the verdict) catch.

@@ -297,3 +297,15 @@ def _described(probe_accuracy, args) -> dict:
 def probe_test_probe_accuracy(answers, inputs):
     probe_accuracy = answers["probe_accuracy"]
     return {name: partial(_described, probe_accuracy, args) for name, args in inputs.values()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Design task: design_autoencoder
+
+
+def probe_test_design_autoencoder(answers, inputs):
+    """The design as data (its networks' configurations and its learning rate), never a
+    number it reached: the grader trains it itself (trials.py)."""
+    encoder, decoder, learning_rate = answers["design_autoencoder"](int(inputs["code_size"]))
+    return {"encoder": encoder.to_json(), "decoder": decoder.to_json(),
+            "learning_rate": float(learning_rate)}

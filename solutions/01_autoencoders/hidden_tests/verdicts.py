@@ -7,9 +7,12 @@ Verdicts compare with contracts computed here in NumPy float64 from the inputs (
 closed forms of the penalties and of interpolation, the Jacobians of the probe encoders), not
 with one architecture's numbers: every correct network and noise generator passes."""
 
+import contextlib
+import io
+
 import numpy as np
 
-from common import checks
+from common import checks, datasets, design
 
 from .probes import model_names
 
@@ -806,6 +809,64 @@ def verdict_test_probe_accuracy(got, ref, inputs):
         "with y_test.")
 
 
+# ---------------------------------------------------------------------------------------------
+# Design task: an autoencoder that beats PCA under a budget
+
+DEPENDS = {"test_design_autoencoder": ("test_pca_reconstruct",)}  # the visible check's baseline
+DESIGN_HELD_OUT = 500  # test-split digits the trial reconstructs
+
+
+def _mnist():
+    with contextlib.redirect_stdout(io.StringIO()):
+        return datasets.load_mnist(source="bundled")
+
+
+def _design_inputs(seed: int) -> dict:
+    (x_train, _), (x_test, _) = _mnist()
+    rng = np.random.default_rng([seed, 21])
+    budget = design.AUTOENCODER
+    return {"code_size": design.AUTOENCODER_CODE_SIZE, "grader_only": {
+        "seed": int(rng.integers(2**31)),
+        "train_index": rng.permutation(len(x_train))[:budget.train_images],
+        "heldout_index": rng.permutation(len(x_test))[:DESIGN_HELD_OUT]}}
+
+
+def design_outcome(trial, inputs) -> dict:
+    """{"design", "pca", "ratio"}: the held-out mean squared errors of the design's
+    reconstructions (from the grader's trial) and of PCA with as many components, fitted here on
+    the same training digits, and their ratio."""
+    grader = inputs["grader_only"]
+    (x_train, _), (x_test, _) = _mnist()
+    train = x_train[np.asarray(grader["train_index"])]
+    held_out = x_test[np.asarray(grader["heldout_index"])]
+    reconstructions = np.asarray(trial["reconstructions"], np.float64)
+    if reconstructions.shape != held_out.shape or not np.all(np.isfinite(reconstructions)):
+        raise AssertionError(f"the trained design's reconstructions of {len(held_out)} held-out "
+                             f"digits were not finite images of shape {held_out.shape}")
+    ours = design.mse(reconstructions, held_out)
+    pca = design.mse(_pca(train, held_out, int(inputs["code_size"])), held_out)
+    return {"design": ours, "pca": pca, "ratio": ours / pca}
+
+
+def verdict_test_design_autoencoder(got, ref, inputs):
+    trial = got.trial
+    if trial is None or trial.failure:
+        raise AssertionError(
+            "the grader could not train your design within the limits (it must train in the "
+            "budget: " f"{design.AUTOENCODER.epochs} epochs of {design.AUTOENCODER.train_images:,} "
+            "digits). Run the design's check cell: does design_autoencoder(16) build and train "
+            "there?")
+    if trial["problems"].item():
+        raise AssertionError(f"design_autoencoder breaks the rules: {trial['problems'].item()}")
+    outcome = design_outcome(trial, inputs)
+    assert outcome["ratio"] <= design.AUTOENCODER_TARGET, (
+        f"the grader trained your design with its own seed on {design.AUTOENCODER.train_images:,} "
+        f"digits: its mean squared error on {DESIGN_HELD_OUT} held-out digits is "
+        f"{outcome['design']:.4f}, {outcome['ratio']:.2f} times PCA's {outcome['pca']:.4f} with "
+        f"{inputs['code_size']} components; the target is {design.AUTOENCODER_TARGET} or less. "
+        "Hint: see where the design stands in its check cell, and try its hints.")
+
+
 def probe_inputs(seed):
     return {
         "test_pca_reconstruct": _pca_inputs(seed),
@@ -816,4 +877,5 @@ def probe_inputs(seed):
         "test_contractive_penalty": _cp_inputs(seed),
         "test_interpolate": _interpolation_inputs(seed),
         "test_probe_accuracy": _accuracy_inputs(seed),
+        "test_design_autoencoder": _design_inputs(seed),
     }

@@ -1,0 +1,84 @@
+"""Design tasks: the grader rebuilds a design from its configuration alone and trains it itself,
+so nothing the student's kernel computes or hides can stand in for the outcome (issue 27)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import course
+from common import design
+from grading import probe_runtime, trials, verdicts
+
+DENSE = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+         "config": {"units": 4, "activation": "relu"}}
+
+
+def _model(*layers) -> str:
+    return json.dumps({"module": "keras", "class_name": "Sequential", "registered_name": None,
+                       "config": {"name": "m", "layers": list(layers)}})
+
+
+@pytest.mark.parametrize("forged, problem", [
+    ({**DENSE, "module": "os", "class_name": "system"}, "not one of Keras' standard"),
+    ({**DENSE, "class_name": "Lambda"}, "not one of Keras' standard"),
+    ({**DENSE, "registered_name": "evil>Dense"}, "not one of Keras' standard"),
+    ({**DENSE, "config": {"units": 4, "activation": {"module": "builtins",
+                                                     "class_name": "function"}}},
+     "activations are named by text"),
+    ({**DENSE, "config": {"units": 4, "kernel_initializer": {
+        "module": "keras.initializers", "class_name": "Constant", "registered_name": None,
+        "config": {"value": [[0.5] * 4] * 4}}}}, "Constant initialiser may hold one number"),
+])
+def test_a_configuration_that_could_carry_code_or_weights_is_refused(forged, problem):
+    assert design.config_problems(_model(DENSE)) == []
+    found = design.config_problems(_model(DENSE, forged))
+    assert any(problem in p for p in found), found
+    with pytest.raises(ValueError):
+        design.rebuild(_model(DENSE, forged))
+
+
+def test_text_that_is_not_a_small_configuration_is_refused():
+    assert design.config_problems("{" * 100_000) == [
+        "the configuration is not valid JSON (use model.to_json())"]
+    assert "at most" in design.config_problems("[" + " " * design.MAX_CONFIG_CHARACTERS + "]")[0]
+    assert design.config_problems(7)
+
+
+def test_the_kernel_never_receives_the_trials_held_out_digits_or_seed():
+    hidden = course.hidden("01_autoencoders")
+    inputs = hidden.probe_inputs(course.TEST_SEED)["test_design_autoencoder"]
+    assert probe_runtime.GRADER_ONLY in inputs
+    assert probe_runtime.kernel_inputs(inputs) == {"code_size": design.AUTOENCODER_CODE_SIZE}
+    _, records, _ = course.reference("01_autoencoders")
+    assert set(records["test_design_autoencoder"].values) == {"encoder", "decoder",
+                                                              "learning_rate"}
+
+
+def test_a_design_that_cannot_be_trained_fails_its_verdict_with_the_reason():
+    """A learning rate that is not a number in (0, 1]: the trial raises, the verdict says so."""
+    hidden = course.hidden("01_autoencoders")
+    inputs, records, _ = course.reference("01_autoencoders")
+    reference = records["test_design_autoencoder"]
+    values = {**reference.values, "learning_rate": np.array(float("nan"))}
+    got = verdicts.Probed("test_design_autoencoder", list(values), list(values.values()),
+                          [""] * len(values))
+    got.trial = trials.in_process(hidden.folder, "test_design_autoencoder", got,
+                                  inputs["test_design_autoencoder"])
+    message = verdicts.decide(hidden.verdicts["test_design_autoencoder"], got, reference,
+                              inputs["test_design_autoencoder"])
+    assert "could not train your design" in message
+    got.trial = None  # a trial that never came back (killed at its limits)
+    assert "could not train your design" in verdicts.decide(
+        hidden.verdicts["test_design_autoencoder"], got, reference,
+        inputs["test_design_autoencoder"])
+
+
+def test_every_design_task_has_its_trial_and_a_grade_id_tools_can_find():
+    for assignment in course.assignments():
+        ids = set(trials.trial_ids(course.SOLUTIONS / assignment / verdicts.HIDDEN_TESTS))
+        cells = {c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
+            course.read(course.solution_notebook(assignment)))}
+        assert ids == {i for i in cells if i.startswith("test_design_")}, assignment

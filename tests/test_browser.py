@@ -331,6 +331,46 @@ def test_exercise_setup_cell_is_clean_and_task_1_raises_not_implemented(lab):
     assert not red, f"the Setup cell shows {len(red)} stderr box(es): {red}"
 
 
+HINTS = """
+const ladder = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) '
+    + '.jp-MarkdownCell .jp-RenderedMarkdown > details')][0];
+if (!ladder) return null;
+const levels = [ladder, ...ladder.querySelectorAll('details')];
+return levels.map(level => {
+  const summary = level.querySelector(':scope > summary');
+  // a closed <details> hides its content without taking it out of layout: ask the browser
+  return {summary: summary.textContent.trim(), open: level.open,
+          visible: summary.checkVisibility()};
+});
+"""
+
+
+def test_hints_open_one_level_at_a_time(lab):
+    """(a') Issue 27: the first task's hint ladder in the 00_setup exercise is rendered closed;
+    each level's summary shows only once the level before it is opened."""
+    lab.open("00_setup/setup.ipynb")
+    levels = lab.wait(lambda: lab.driver.execute_script(HINTS), 30, "no hint ladder rendered")
+    assert [level["summary"] for level in levels] == [
+        "Hint 1 · the idea", "Hint 2 · the tool", "Hint 3 · the shape of the code"], levels
+    assert [(level["open"], level["visible"]) for level in levels] == [
+        (False, True), (False, False), (False, False)], f"the ladder starts open: {levels}"
+    for opened in range(3):
+        summary = lab.driver.execute_script(
+            "return arguments[0].querySelectorAll('summary')[arguments[1]]",
+            lab.driver.execute_script(
+                "return document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) "
+                ".jp-MarkdownCell .jp-RenderedMarkdown > details')"), opened)
+        lab.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+        summary.click()
+        levels = lab.driver.execute_script(HINTS)
+        assert [level["open"] for level in levels] == [i <= opened for i in range(3)], levels
+        assert [level["visible"] for level in levels] == [
+            i <= opened + 1 for i in range(3)], f"after opening level {opened + 1}: {levels}"
+    lab.shoot("a_hint_ladder_open", lab.driver.execute_script(
+        "return document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) "
+        ".jp-MarkdownCell .jp-RenderedMarkdown > details')"))
+
+
 def test_latent_explorer_slider_redraws_the_image(lab):
     """(b) 02_vae's solution in test mode, run up to its latent explorer; move a slider."""
     lab.open("02_vae/vae.ipynb")

@@ -76,9 +76,9 @@ def test_a_design_that_cannot_be_trained_fails_its_verdict_with_the_reason():
         inputs["test_design_autoencoder"])
 
 
-def test_every_design_task_has_its_trial_and_a_grade_id_tools_can_find():
+def test_trials_belong_to_design_tasks_whose_grade_ids_tools_can_find():
     for assignment in course.assignments():
         ids = set(trials.trial_ids(course.SOLUTIONS / assignment / verdicts.HIDDEN_TESTS))
         cells = {c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
             course.read(course.solution_notebook(assignment)))}
-        assert ids == {i for i in cells if i.startswith("test_design_")}, assignment
+        assert ids <= {i for i in cells if i.startswith("test_design_")}, assignment

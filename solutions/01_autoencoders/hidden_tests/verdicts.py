@@ -831,11 +831,11 @@ def _design_inputs(seed: int) -> dict:
         "heldout_index": rng.permutation(len(x_test))[:DESIGN_HELD_OUT]}}
 
 
-def design_outcome(trial, inputs) -> dict:
-    """{"design", "pca", "ratio"}: the held-out mean squared errors of the design's
-    reconstructions (from the grader's trial) and of PCA with as many components, fitted here on
-    the same training digits, and their ratio."""
-    grader = inputs["grader_only"]
+def design_outcome(got, inputs) -> dict:
+    """{"design", "pca", "measure"}: the held-out mean squared errors of the design's
+    reconstructions (from the grader's trial, got.trial) and of PCA with as many components,
+    fitted here on the same training digits, and their ratio (the target is on it)."""
+    trial, grader = got.trial, inputs["grader_only"]
     (x_train, _), (x_test, _) = _mnist()
     train = x_train[np.asarray(grader["train_index"])]
     held_out = x_test[np.asarray(grader["heldout_index"])]
@@ -845,7 +845,7 @@ def design_outcome(trial, inputs) -> dict:
                              f"digits were not finite images of shape {held_out.shape}")
     ours = design.mse(reconstructions, held_out)
     pca = design.mse(_pca(train, held_out, int(inputs["code_size"])), held_out)
-    return {"design": ours, "pca": pca, "ratio": ours / pca}
+    return {"design": ours, "pca": pca, "measure": ours / pca}
 
 
 def verdict_test_design_autoencoder(got, ref, inputs):
@@ -858,11 +858,11 @@ def verdict_test_design_autoencoder(got, ref, inputs):
             "there?")
     if trial["problems"].item():
         raise AssertionError(f"design_autoencoder breaks the rules: {trial['problems'].item()}")
-    outcome = design_outcome(trial, inputs)
-    assert outcome["ratio"] <= design.AUTOENCODER_TARGET, (
+    outcome = design_outcome(got, inputs)
+    assert outcome["measure"] <= design.AUTOENCODER_TARGET, (
         f"the grader trained your design with its own seed on {design.AUTOENCODER.train_images:,} "
         f"digits: its mean squared error on {DESIGN_HELD_OUT} held-out digits is "
-        f"{outcome['design']:.4f}, {outcome['ratio']:.2f} times PCA's {outcome['pca']:.4f} with "
+        f"{outcome['design']:.4f}, {outcome['measure']:.2f} times PCA's {outcome['pca']:.4f} with "
         f"{inputs['code_size']} components; the target is {design.AUTOENCODER_TARGET} or less. "
         "Hint: see where the design stands in its check cell, and try its hints.")
 

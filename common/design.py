@@ -248,3 +248,295 @@ def try_autoencoder(design, code_size: int, x_train, x_validation, seed: int = 0
     reconstructions = reconstruct(encoder, decoder, x_validation)
     return {"mse": mse(reconstructions, x_validation), "parameters": parameters(encoder, decoder),
             "seconds": seconds, "reconstructions": reconstructions}
+
+
+# ---- 05_beyond_vae ----
+# The design task of 05: an outlier score that beats raw log p(x) where likelihood fails. The
+# case's digit model is counted, not trained (every pixel an independent Bernoulli per class), so
+# the notebook's check and the grader build the same kind of case in a fraction of a second.
+
+OUTLIER_TARGET = 0.95  # ROC AUC of the design's score on the case (raw log p(x): about 0.52)
+OUTLIER_TRAIN = 2000  # training digits the case's digit model counts
+OUTLIER_COUNTS = {"digits": 200, "simple images": 100, "clothes": 100}  # in, out, out
+
+
+def shift_images(rng, images) -> np.ndarray:
+    """Every image (N, 28, 28) moved by -1, 0 or 1 pixel along each axis (drawn from `rng`),
+    the rows and columns that come in left black: (N, 784) float32."""
+    images = np.asarray(images, np.float32).reshape(-1, 28, 28)
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1)))
+    moves = rng.integers(0, 3, size=(len(images), 2))
+    return np.stack([padded[k, dy:dy + 28, dx:dx + 28] for k, (dy, dx) in enumerate(moves)
+                     ]).reshape(-1, 784)
+
+
+def simple_images(rng, count: int) -> np.ndarray:
+    """`count` binary images that are no digits but simple: a few dots, a horizontal bar, a
+    filled rectangle or a plus sign, drawn from `rng`: (count, 784) float32."""
+    images = np.zeros((count, 28, 28), np.float32)
+    for image, kind in zip(images, rng.integers(0, 4, size=count)):
+        if kind == 0:  # a nearly blank image: up to three dots
+            dots = int(rng.integers(0, 4))
+            image[rng.integers(6, 22, dots), rng.integers(6, 22, dots)] = 1.0
+        elif kind == 1:  # a horizontal bar, 1 to 3 pixels thick
+            thick, length = int(rng.integers(1, 4)), int(rng.integers(8, 21))
+            row, column = int(rng.integers(5, 23 - thick)), int(rng.integers(4, 25 - length))
+            image[row:row + thick, column:column + length] = 1.0
+        elif kind == 2:  # a filled rectangle
+            height, width = (int(v) for v in rng.integers(3, 7, size=2))
+            row, column = int(rng.integers(6, 22 - height)), int(rng.integers(6, 22 - width))
+            image[row:row + height, column:column + width] = 1.0
+        else:  # a plus sign
+            arm, thick = int(rng.integers(3, 7)), int(rng.integers(1, 3))
+            row, column = int(rng.integers(6 + arm, 22 - arm)), int(rng.integers(6 + arm, 22 - arm))
+            image[row - arm:row + arm + 1, column:column + thick] = 1.0
+            image[row:row + thick, column - arm:column + arm + 1] = 1.0
+    return images.reshape(count, 784)
+
+
+def pixel_model(images, labels, smoothing: float = 1.0) -> dict:
+    """A conditional generative model counted from binary digits: p(x | y) a product of
+    independent Bernoulli pixels whose probabilities are the class's smoothed pixel frequencies,
+    p(y) the class frequencies. {"log_on", "log_off": (10, 784), "log_prior": (10,)}."""
+    images, labels = np.asarray(images, np.float64).reshape(len(images), -1), np.asarray(labels)
+    counts = np.array([np.sum(labels == c) for c in range(10)], np.float64)
+    on = np.stack([images[labels == c].sum(axis=0) for c in range(10)])
+    probability = (on + smoothing) / (counts[:, None] + 2 * smoothing)
+    return {"log_on": np.log(probability), "log_off": np.log1p(-probability),
+            "log_prior": np.log(np.maximum(counts, 1) / counts.sum())}
+
+
+def pixel_log_likelihoods(model: dict, images) -> np.ndarray:
+    """log p(x | y) of binary images under `pixel_model`'s model, for every class y: (N, 10).
+    (log p(x) itself is Task 1's log_marginal of these and model["log_prior"]: the notebook's
+    check uses the student's, the grader its own.)"""
+    x = np.asarray(images, np.float64).reshape(len(images), -1)
+    return x @ model["log_on"].T + (1.0 - x) @ model["log_off"].T
+
+
+def outlier_case(seed: int, log_marginal, split: str = "validation") -> dict:
+    """An outlier-detection case where likelihood fails: shuffled binary images, each moved by
+    up to a pixel, of digits (in-distribution) and of two kinds of outliers, simple images
+    (`simple_images`, which log p(x) rates too likely) and clothes (Fashion-MNIST, which it
+    rates unlikely), with log p(x) under a `pixel_model` counted from OUTLIER_TRAIN training
+    digits (moved the same way), log p(x) = log_marginal(log p(x | y), log p(y)) (05's Task 1).
+    `split` "validation" (the notebook's check: digits and clothes of the training splits the
+    model did not count) or "grader" (the test splits).
+    {"images", "log_px", "train_images", "train_log_px"} (what a score may use) and
+    {"outlier": bool (N,), "kind": (N,) text}."""
+    import contextlib
+    import io
+
+    from common import datasets
+
+    if split not in ("validation", "grader"):
+        raise ValueError(f"split must be 'validation' or 'grader'; got {split!r}")
+    rng = np.random.default_rng([int(seed), 27, 5])
+    with contextlib.redirect_stdout(io.StringIO()):
+        (digits, labels), (test_digits, _) = datasets.load_mnist(source="bundled")
+        (clothes, _), (test_clothes, _) = datasets.load_fashion_mnist(source="bundled")
+    digits = datasets.binarize(digits).reshape(len(digits), 784)
+    if split == "validation":
+        fitted = np.arange(OUTLIER_TRAIN)
+        pool, clothes_pool = digits[OUTLIER_TRAIN:], datasets.binarize(clothes)
+    else:
+        fitted = rng.permutation(len(digits))[:OUTLIER_TRAIN]
+        pool, clothes_pool = datasets.binarize(test_digits), datasets.binarize(test_clothes)
+    train_images = shift_images(rng, digits[fitted])
+    model = pixel_model(train_images, labels[fitted])
+    counts = OUTLIER_COUNTS
+    groups = {
+        "digits": shift_images(rng, pool[rng.permutation(len(pool))[:counts["digits"]]]),
+        "simple images": shift_images(rng, simple_images(rng, counts["simple images"])),
+        "clothes": shift_images(rng, clothes_pool[
+            rng.permutation(len(clothes_pool))[:counts["clothes"]]])}
+    images = np.concatenate(list(groups.values()))
+    kind = np.concatenate([[name] * len(group) for name, group in groups.items()])
+    order = rng.permutation(len(images))
+    images, kind = images[order], kind[order]
+    def log_px(x):
+        return np.asarray(log_marginal(pixel_log_likelihoods(model, x), model["log_prior"]),
+                          np.float64)
+
+    return {"images": images, "log_px": log_px(images), "train_images": train_images,
+            "train_log_px": log_px(train_images), "outlier": kind != "digits", "kind": kind}
+
+
+def outlier_score_problems(scores, count: int) -> list[str]:
+    """Why `scores` is not a score per image for `count` images (empty when it is)."""
+    try:
+        scores = np.asarray(scores, np.float64)
+    except (TypeError, ValueError):
+        return [f"the score must be an array of numbers; got {type(scores).__name__}"]
+    if scores.shape != (count,):
+        return [f"expected one score per image, shape ({count},); got shape {scores.shape}"]
+    if not np.all(np.isfinite(scores)):
+        return [f"{int(np.sum(~np.isfinite(scores)))} scores are not finite numbers (nan or inf)"]
+    return []
+
+
+def scores_agree(scores, again, index) -> bool:
+    """Whether the scores `again` of the images `index`, scored in another batch, are those
+    they got in the first (`scores`), up to float rounding."""
+    scores, again = np.asarray(scores, np.float64), np.asarray(again, np.float64)
+    spread = float(np.std(scores)) if len(scores) > 1 else 1.0
+    return again.shape == (len(index),) and bool(np.all(
+        np.abs(again - scores[np.asarray(index)]) <= 1e-5 * np.abs(again) + 1e-4 * spread + 1e-9))
+
+
+def outlier_advice(aucs: dict) -> list[str]:
+    """What usually holds a score back, from its AUC on each kind of outlier ({"simple
+    images": auc, "clothes": auc})."""
+    advice = []
+    simple, clothes = aucs.get("simple images", 1.0), aucs.get("clothes", 1.0)
+    if simple < 0.75:
+        advice.append(f"the simple images still look typical to your score (AUC {simple:.2f} on "
+                      "them): a few strokes on a black background are cheap for any model of "
+                      "pixels. Compare log p(x) with what the image's simplicity alone would "
+                      "predict, not with a fixed level.")
+    if clothes < 0.75:
+        advice.append(f"the clothes now look typical to your score (AUC {clothes:.2f} on them): "
+                      "turning log p(x) around, or dropping it, loses what it did well. Keep "
+                      "log p(x) and correct it.")
+    if not advice:
+        advice.append("both kinds of outliers are partly caught: a two-sided test on log p(x) "
+                      "misses simple images that land inside the digits' range. Correct log p(x) "
+                      "for the image's simplicity (the written question's part (b)).")
+    return advice
+
+
+# ---- 03_elbo ----
+# The design task of 03: an importance-sampling proposal for probabilistic PCA whose exact
+# posterior is a correlated Gaussian, so no diagonal q equals it. The bound is computed from the
+# proposal's parameters and the model alone, with no training: the grader draws the samples.
+
+PROPOSAL_MAX_SAMPLES = 16  # importance samples K a design may use per point
+PROPOSAL_TARGET = 0.10  # nats: mean over the points of log p(x) - IWAE_K, the design's target
+PROPOSAL_CORRELATION = 0.9  # |correlation| of z_1 and z_2 under the exact posterior p(z|x)
+PROPOSAL_POINTS = 20  # points x of one case
+PROPOSAL_LOG_VAR_LIMIT = 30.0  # a proposal's log-variances lie in [-30, 30]
+
+
+def correlated_ppca(seed: int, num_points: int = PROPOSAL_POINTS, data_dim: int = 5):
+    """A probabilistic PCA model with a 2-D latent whose exact posterior has its two latents
+    correlated by PROPOSAL_CORRELATION in magnitude (W's columns are not orthogonal), and points
+    drawn from it: (x (num_points, data_dim), W (data_dim, 2), b (data_dim,), sigma), float32
+    arrays and a float, all drawn from `seed`."""
+    rng = np.random.default_rng([int(seed), 3, 27])
+    lengths = rng.uniform(1.5, 3.0, size=2)
+    sigma = float(rng.uniform(0.3, 0.45))
+    # Under p(z|x) the latents are correlated as minus those of W^T W + sigma^2 I: choose the
+    # angle between the columns that makes that correlation PROPOSAL_CORRELATION.
+    spread = np.sqrt(np.prod(lengths**2 + sigma**2)) / np.prod(lengths)
+    cosine = rng.choice([-1.0, 1.0]) * PROPOSAL_CORRELATION * spread
+    basis, _ = np.linalg.qr(rng.normal(size=(data_dim, 2)))
+    second = cosine * basis[:, 0] + np.sqrt(1.0 - cosine**2) * basis[:, 1]
+    W = np.stack([lengths[0] * basis[:, 0], lengths[1] * second], axis=1)
+    b = rng.normal(size=data_dim)
+    z = rng.normal(size=(num_points, 2))
+    x = z @ W.T + b + sigma * rng.normal(size=(num_points, data_dim))
+    return np.float32(x), np.float32(W), np.float32(b), sigma
+
+
+def proposal_problems(q_mean, q_log_var, num_samples, batch: int, latent_dim: int,
+                      max_samples: int = PROPOSAL_MAX_SAMPLES) -> list[str]:
+    """Why (q_mean, q_log_var, num_samples) is not a valid proposal for `batch` points with
+    `latent_dim` latents: shapes, finite log-variances within the limit, K an integer in
+    [1, max_samples]. Empty when it is valid."""
+    problems = []
+    for name, value in (("q_mean", q_mean), ("q_log_var", q_log_var)):
+        try:
+            array = np.asarray(value, np.float64)
+        except (TypeError, ValueError):
+            problems.append(f"{name} is not an array of numbers (got {type(value).__name__})")
+            continue
+        if array.shape != (batch, latent_dim):
+            problems.append(f"{name} must have shape ({batch}, {latent_dim}), one row per point; "
+                            f"got {array.shape}")
+        elif not np.all(np.isfinite(array)):
+            problems.append(f"{name} holds values that are not finite numbers (nan or inf)")
+        elif name == "q_log_var" and np.abs(array).max() > PROPOSAL_LOG_VAR_LIMIT:
+            problems.append(f"the log-variances must lie in [-{PROPOSAL_LOG_VAR_LIMIT:g}, "
+                            f"{PROPOSAL_LOG_VAR_LIMIT:g}]; got {np.abs(array).max():.3g} in size")
+    try:
+        count = np.asarray(num_samples, np.float64)
+        whole = count.shape == () and np.isfinite(count) and float(count).is_integer()
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
+        problems.append(f"num_samples must be a whole number; got {num_samples!r}"[:200])
+    elif not 1 <= int(count) <= max_samples:
+        problems.append(f"num_samples is {int(count)}; the budget is 1 to {max_samples} importance "
+                        "samples per point")
+    return problems
+
+
+def proposal_gaps(model, q_mean, q_log_var, log_normal_pdf, exact_log_marginal, iwae_bound,
+                  max_samples: int = PROPOSAL_MAX_SAMPLES, repeats: int = 250,
+                  seed: int = 0) -> np.ndarray:
+    """Mean over the points of log p(x) - IWAE_K for K = 1 ... max_samples: `repeats` draws of
+    max_samples samples z ~ q per point, and IWAE_K from the first K of each draw, with the
+    notebook's own log_normal_pdf, exact_log_marginal and iwae_bound. (max_samples,)."""
+    x, W, b, sigma = model
+    q_mean, q_log_var = np.float32(q_mean), np.float32(q_log_var)
+    rng = np.random.default_rng([int(seed), 3])
+    noise = rng.normal(size=(repeats * max_samples, *q_mean.shape))
+    z = np.float32(q_mean + np.exp(0.5 * q_log_var) * noise)  # (draws, batch, d)
+    to_np = lambda v: np.asarray(v.numpy() if hasattr(v, "numpy") else v, np.float64)  # noqa: E731
+    log_var_x = np.full(W.shape[0], 2.0 * np.log(sigma), np.float32)
+    log_weights = (to_np(log_normal_pdf(x, np.float32(z @ W.T + b), log_var_x))
+                   + to_np(log_normal_pdf(z, np.zeros_like(z), np.zeros_like(z)))
+                   - to_np(log_normal_pdf(z, q_mean, q_log_var)))
+    log_weights = log_weights.reshape(repeats, max_samples, len(x)).transpose(1, 0, 2)
+    log_px = to_np(exact_log_marginal(x, W, b, sigma))
+    gaps = []
+    for k in range(1, max_samples + 1):
+        bound = to_np(iwae_bound(np.float32(log_weights[:k].reshape(k, -1))))
+        gaps.append(float(np.mean(log_px - bound.reshape(repeats, len(x)).mean(axis=0))))
+    return np.array(gaps)
+
+
+def try_proposal(design, model, log_normal_pdf, exact_log_marginal, iwae_bound,
+                 repeats: int = 250, seed: int = 0) -> dict:
+    """Measure a design on `model` (x, W, b, sigma) as the grader does: {"gap": log p(x) -
+    IWAE_K at the design's K, mean over the points, "gaps": the same for K = 1 ...
+    PROPOSAL_MAX_SAMPLES, "num_samples", "q_mean", "q_log_var"}."""
+    x, W, b, sigma = model
+    result = design(x, W, b, sigma)
+    if not (isinstance(result, (tuple, list)) and len(result) == 3):
+        raise AssertionError("design_proposal: expected a tuple (q_mean, q_log_var, num_samples); "
+                             f"got {type(result).__name__}")
+    to_np = lambda v: np.asarray(v.numpy() if hasattr(v, "numpy") else v)  # noqa: E731
+    q_mean, q_log_var, num_samples = (to_np(v) for v in result)
+    problems = proposal_problems(q_mean, q_log_var, num_samples, len(x), W.shape[1])
+    if problems:
+        raise AssertionError("design_proposal breaks the rules: " + "; ".join(problems))
+    gaps = proposal_gaps(model, q_mean, q_log_var, log_normal_pdf, exact_log_marginal,
+                         iwae_bound, repeats=repeats, seed=seed)
+    return {"gap": float(gaps[int(num_samples) - 1]), "gaps": gaps,
+            "num_samples": int(num_samples), "q_mean": q_mean, "q_log_var": q_log_var}
+
+
+def proposal_advice(gaps, num_samples: int, target: float = PROPOSAL_TARGET) -> list[str]:
+    """What usually holds a proposal back, read from its gaps at K = 1 ... PROPOSAL_MAX_SAMPLES
+    (the K = 1 gap is its ELBO's, KL(q || p(z|x)))."""
+    gaps = np.asarray(gaps, np.float64)
+    advice = []
+    reaching = np.flatnonzero(gaps <= target)
+    if reaching.size and num_samples < reaching[0] + 1:
+        advice.append(f"your q reaches the target from K = {reaching[0] + 1} on: use more of the "
+                      "sample budget.")
+    elif gaps[0] < 1.5 and gaps[-1] > 0.4 * gaps[0]:
+        advice.append(f"your q has a good ELBO (gap {gaps[0]:.2f} nats at K = 1) but the bound "
+                      f"barely tightens with K ({gaps[-1]:.2f} at K = {len(gaps)}): the importance "
+                      "weights are heavy-tailed, which is what a q narrower than p(z|x) in some "
+                      "direction gives. The q that maximises the ELBO is not the best proposal.")
+    elif gaps[0] > 20:
+        advice.append(f"your q is far from p(z|x) (gap {gaps[0]:.1f} nats at K = 1): almost every "
+                      "sample lands where p(z|x) is tiny. Centre q where the posterior is, and "
+                      "give it widths of the posterior's size.")
+    elif gaps[-1] > target:
+        advice.append(f"the gap falls from {gaps[0]:.2f} (K = 1) to {gaps[-1]:.2f} nats (K = "
+                      f"{len(gaps)}): compare q's centre and widths with the posterior's, "
+                      "direction by direction (its marginals), and try a few widths around them.")
+    return advice or ["compare a few widths of q: the check prints the gap at each K."]

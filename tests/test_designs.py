@@ -10,7 +10,7 @@ import pytest
 
 import course
 from common import design
-from grading import probe_runtime, trials, verdicts
+from grading import probe_runtime, references, trials, verdicts
 
 DENSE = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
          "config": {"units": 4, "activation": "relu"}}
@@ -47,14 +47,19 @@ def test_text_that_is_not_a_small_configuration_is_refused():
     assert design.config_problems(7)
 
 
-def test_the_kernel_never_receives_the_trials_held_out_digits_or_seed():
+def test_the_kernel_never_receives_the_trials_held_out_digits_or_seed(tmp_path):
+    """What a class run hands the kernel for the design probe (kernel/<test id>.npz, written by
+    grading.references) holds the code size only; the reference record holds the design as
+    data, never an outcome."""
     hidden = course.hidden("01_autoencoders")
-    inputs = hidden.probe_inputs(course.TEST_SEED)["test_design_autoencoder"]
-    assert probe_runtime.GRADER_ONLY in inputs
-    assert probe_runtime.kernel_inputs(inputs) == {"code_size": design.AUTOENCODER_CODE_SIZE}
-    _, records, _ = course.reference("01_autoencoders")
-    assert set(records["test_design_autoencoder"].values) == {"encoder", "decoder",
-                                                              "learning_rate"}
+    assert probe_runtime.GRADER_ONLY in hidden.probe_inputs(course.TEST_SEED)[
+        "test_design_autoencoder"]
+    references.compute(course.solution_notebook("01_autoencoders"), course.TEST_SEED, tmp_path)
+    kernel = probe_runtime.load(str(tmp_path / "kernel" / "test_design_autoencoder.npz"))
+    assert kernel["inputs"] == {"code_size": design.AUTOENCODER_CODE_SIZE}
+    record = verdicts.load_record(tmp_path / "test_design_autoencoder.npz",
+                                  "test_design_autoencoder", reference=True)
+    assert set(record.values) == {"encoder", "decoder", "learning_rate"}
 
 
 def test_a_design_that_cannot_be_trained_fails_its_verdict_with_the_reason():

@@ -601,3 +601,75 @@ def kl_diagonal_gaussians(mean_q, log_var_q, mean_p, log_var_p):
 """ + _KL_FORM_ELBO,
     },
 }
+
+# ---------------------------------------------------------------------------------------------
+# Design task: design_proposal (weak designs must fail on at least 99% of seeds; see
+# python -m benchmarks.designs 03_elbo)
+
+PROPOSAL = """
+def design_proposal(x, W, b, sigma):
+    W = np.asarray(W, np.float64)
+    m = W.T @ W + sigma**2 * np.eye(W.shape[1])
+    q_mean = (np.asarray(x, np.float64) - b) @ W @ np.linalg.inv(m)
+    variances = sigma**2 * np.diag(np.linalg.inv(m))
+    q_log_var = np.log(variances) + np.zeros_like(q_mean)
+    return np.float32(q_mean), np.float32(q_log_var), 16
+"""
+_MARGINAL = "sigma**2 * np.diag(np.linalg.inv(m))"
+
+DESIGN_MUTANTS = {
+    "the ELBO's best diagonal q (conditional variances sigma^2 / diag(M))": PROPOSAL.replace(
+        _MARGINAL, "sigma**2 / np.diag(m)"),
+    "the right q with K = 8: too few samples": PROPOSAL.replace(", 16\n", ", 8\n"),
+    "the prior N(0, I) as proposal": PROPOSAL.replace(
+        "return np.float32(q_mean), np.float32(q_log_var), 16",
+        "return np.zeros((len(x), 2), np.float32), np.zeros((len(x), 2), np.float32), 16"),
+    "the posterior mean with the prior's unit variances": PROPOSAL.replace(
+        "np.log(variances) + np.zeros_like(q_mean)", "np.zeros_like(q_mean)"),
+    "half the marginal variances": PROPOSAL.replace(_MARGINAL, "0.5 * " + _MARGINAL),
+    "one q for every point (the average posterior mean)": PROPOSAL.replace(
+        "q_log_var = np.log", "q_mean = q_mean.mean(axis=0) + np.zeros_like(q_mean)\n"
+        "    q_log_var = np.log"),
+    "over the budget: 1,000 samples of the right q": PROPOSAL.replace(", 16\n", ", 1000\n"),
+    "K = 16.5, not a whole number": PROPOSAL.replace(", 16\n", ", 16.5\n"),
+    "a point mass at the posterior mean (log-variances -30)": PROPOSAL.replace(
+        "np.log(variances) + np.zeros_like(q_mean)", "np.full_like(q_mean, -30.0)"),
+    "infinite log-variances": PROPOSAL.replace(
+        "np.log(variances) + np.zeros_like(q_mean)", "np.full_like(q_mean, np.inf)"),
+    "one (2,) row of log-variances for all points": PROPOSAL.replace(
+        "np.log(variances) + np.zeros_like(q_mean)", "np.log(variances)"),
+    "returns only (q_mean, q_log_var)": PROPOSAL.replace(
+        "np.float32(q_log_var), 16", "np.float32(q_log_var)"),
+    "the visible check's validation model remembered, whatever the grader's": """
+def design_proposal(x, W, b, sigma):
+    seen_x, seen_W, seen_b, seen_sigma = common.design.correlated_ppca(seed=0)
+    seen_W = np.asarray(seen_W, np.float64)
+    m = seen_W.T @ seen_W + seen_sigma**2 * np.eye(2)
+    q_mean = (np.asarray(seen_x, np.float64) - seen_b) @ seen_W @ np.linalg.inv(m)
+    q_log_var = np.log(seen_sigma**2 * np.diag(np.linalg.inv(m))) + np.zeros_like(q_mean)
+    return np.float32(q_mean), np.float32(q_log_var), 16
+""",
+}
+
+DESIGN_VARIANTS = {
+    "the reference recipe in NumPy, K = 16": PROPOSAL,
+    "TensorFlow, marginal variances 1.5 times wider": """
+def design_proposal(x, W, b, sigma):
+    x, W, b = (tf.cast(v, tf.float32) for v in (x, W, b))
+    precision = (tf.matmul(W, W, transpose_a=True) + sigma**2 * tf.eye(2)) / sigma**2
+    covariance = tf.linalg.inv(precision)
+    q_mean = tf.linalg.matvec(covariance, tf.linalg.matvec(tf.transpose(W), x - b)) / sigma**2
+    q_log_var = tf.math.log(1.5 * tf.linalg.diag_part(covariance)) + tf.zeros_like(q_mean)
+    return q_mean, q_log_var, tf.constant(16)
+""",
+    "Task 5's exact_posterior (marginal variances), K = 16": """
+def design_proposal(x, W, b, sigma):
+    q_mean, q_log_var = exact_posterior(x, W, b, sigma)
+    return q_mean, q_log_var, 16
+""",
+}
+
+MUTANTS["test_design_proposal"] = DESIGN_MUTANTS
+VARIANTS["test_design_proposal"] = DESIGN_VARIANTS
+HIDDEN_ONLY["test_design_proposal"] = {
+    "the visible check's validation model remembered, whatever the grader's"}

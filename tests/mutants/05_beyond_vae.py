@@ -127,7 +127,88 @@ def _write(gx="g_x", gy="g_y",
            scale="image / gamma"):
     return _WRITE.format(gx=gx, gy=gy, image=image, scale=scale)
 
+# ---------------------------------------------------------------------------------------------
+# Design task: design_outlier_score (weak designs must fail on at least 99% of seeds; see
+# python -m benchmarks.designs 05_beyond_vae)
+
+_DESIGN = """
+import zlib
+
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    bits = [8 * len(zlib.compress(np.packbits(np.asarray(x) > 0.5).tobytes())) for x in images]
+    return np.asarray(log_px, np.float64) + np.log(2.0) * np.array(bits)
+"""
+
+_DESIGN_MUTANTS = {
+    "raw log p(x)": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return np.asarray(log_px, np.float64)
+""",
+    "log p(x) turned around: the clothes pass": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return -np.asarray(log_px, np.float64)
+""",
+    "a two-sided test of log p(x) alone": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return -np.abs(np.asarray(log_px) - np.median(train_log_px))
+""",
+    "the amount of ink": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return np.asarray(images).sum(axis=1)
+""",
+    "a constant score": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return np.zeros(len(images))
+""",
+    "copies the input": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return np.asarray(images)
+""",
+    "the position in the batch": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return -np.arange(len(images), dtype=np.float64)
+""",
+    "random numbers": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return np.random.default_rng().uniform(size=len(images))
+""",
+    "a two-sided test around the batch's own median": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return -np.abs(np.asarray(log_px) - np.median(log_px))
+""",
+    "memorised: looks the images up among the bundled MNIST digits": """
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    (a, _), (b, _) = common.datasets.load_mnist(source="bundled")
+    known = {row.tobytes() for row in np.concatenate([a, b]).reshape(-1, 784) > 0.5}
+    return np.array([float((np.asarray(x) > 0.5).tobytes() in known) for x in images])
+""",
+    "memorised: the check's own outliers": """
+_seen = common.design.outlier_case(0, log_marginal, "validation")
+_outliers = {row.tobytes() for row in _seen["images"][_seen["outlier"]] > 0.5}
+
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    return np.array([0.0 if (np.asarray(x) > 0.5).tobytes() in _outliers else 1.0 for x in images])
+""",
+}
+
+_DESIGN_VARIANTS = {
+    "the complexity correction with zlib": _DESIGN,
+    "the complexity correction with lzma": _DESIGN.replace("zlib", "lzma"),
+    "a two-sided test of the complexity-corrected score": """
+import zlib
+
+def _corrected(images, log_px):
+    bits = [8 * len(zlib.compress(np.packbits(np.asarray(x) > 0.5).tobytes())) for x in images]
+    return np.asarray(log_px, np.float64) + np.log(2.0) * np.array(bits)
+
+def design_outlier_score(images, log_px, train_images, train_log_px):
+    typical = np.median(_corrected(train_images, train_log_px))
+    return -np.abs(_corrected(images, log_px) - typical)
+""",
+}
+
 MUTANTS = {
+    "test_design_outlier_score": _DESIGN_MUTANTS,
     "test_log_marginal": {
         "naive log(sum(exp)) underflows to -inf": _NAIVE_LOG_MARGINAL,
         "shifts by the maximum of the whole array, not each row's": _GLOBAL_MAX_LOG_MARGINAL,
@@ -295,6 +376,7 @@ def roc_auc(scores_in, scores_out):
 }
 
 VARIANTS = {
+    "test_design_outlier_score": _DESIGN_VARIANTS,
     "test_log_marginal": {
         "scipy.special.logsumexp": """
 def log_marginal(log_px_given_y, log_prior):
@@ -484,7 +566,7 @@ def roc_auc(scores_in, scores_out):
 }
 
 # The mutants above that pass every visible check: only the hidden tests' verdicts catch them.
-HIDDEN_ONLY = {}
+HIDDEN_ONLY = {"test_design_outlier_score": {"memorised: the check's own outliers"}}
 
 CASCADES = {
     "test_bayes_posterior": {

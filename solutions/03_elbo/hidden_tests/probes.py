@@ -165,3 +165,20 @@ def probe_test_elbo_estimate(answers, inputs):
 
 def probe_test_iwae_bound(answers, inputs):
     return _calls(answers["iwae_bound"], inputs)
+
+
+# ------------------------------------------------------------ Task 8: design_proposal (design)
+
+IS_TRIPLE = "returns a (q_mean, q_log_var, num_samples) triple"
+
+
+def probe_test_design_proposal(answers, inputs):
+    """The proposal as data (its parameters for the grader's model and points, and its K), never
+    a bound it reached: the grader draws the samples and computes the bound itself."""
+    result = answers["design_proposal"](inputs["x"], inputs["W"], inputs["b"],
+                                        float(inputs["sigma"]))
+    if not (isinstance(result, (tuple, list)) and len(result) == 3):
+        return {IS_TRIPLE: False, "type of the result": type(result).__name__}
+    q_mean, q_log_var, num_samples = result
+    return {IS_TRIPLE: True, "q_mean": q_mean, "q_log_var": q_log_var,
+            "num_samples": num_samples}

@@ -16,15 +16,18 @@ so their inputs are drawn from streams of their own, apart from those of Tasks 1
 
 import numpy as np
 
-from common import checks
+from common import checks, design
 
-from .probes import IS_PAIR, PDF_ARGUMENTS
+from .probes import IS_PAIR, IS_TRIPLE, PDF_ARGUMENTS
 
 
 # Task 3's monte_carlo_kl calls Task 2's log_normal_pdf; Task 6's elbo_estimate calls it and may
 # call Task 1's kl_diagonal_gaussians (their probes lend correct ones: answers.earlier).
+# Task 8's visible check measures the design with Tasks 2, 4 and 7 (its verdict with its own).
 DEPENDS = {"test_monte_carlo_kl": ("test_log_normal_pdf",),
-           "test_elbo_estimate": ("test_log_normal_pdf", "test_kl_diagonal_gaussians")}
+           "test_elbo_estimate": ("test_log_normal_pdf", "test_kl_diagonal_gaussians"),
+           "test_design_proposal": ("test_log_normal_pdf", "test_exact_log_marginal",
+                                    "test_iwae_bound")}
 
 LOG_2PI = np.log(2 * np.pi)
 
@@ -45,6 +48,7 @@ def probe_inputs(seed):
         "test_exact_posterior": _posterior_inputs(rng(5)),
         "test_elbo_estimate": _elbo_inputs(rng(6)),
         "test_iwae_bound": _iwae_inputs(rng(7)),
+        "test_design_proposal": _proposal_inputs(rng(8)),
     }
 
 
@@ -630,3 +634,65 @@ def verdict_test_iwae_bound(got, ref, inputs):
         (IWAE_SHIFTED, _log_mean_exp(weights[IWAE_SHIFTED]), 1e-6, 1e-2,
          "iwae_bound(ℓ - c) must equal iwae_bound(ℓ) - c, even for c = 5000. " + stable_hint),
     ])
+
+
+# ------------------------------------------------------------ Task 8: design_proposal (design)
+
+PROPOSAL_REPEATS = 500  # independent draws of K samples per point, the grader's own
+
+
+def _proposal_inputs(rng):
+    """A model of the design's kind (common.design.correlated_ppca) and its points, drawn from
+    the class run's seed; the seed of the grader's samples stays with the grader."""
+    x, W, b, sigma = design.correlated_ppca(int(rng.integers(2**31)))
+    return {"x": x, "W": W, "b": b, "sigma": sigma,
+            "grader_only": {"seed": int(rng.integers(2**31))}}
+
+
+def _iwae_gap(x, W, b, sigma, q_mean, q_log_var, num_samples, seed):
+    """Mean over the points of log p(x) - IWAE_K, IWAE_K estimated from PROPOSAL_REPEATS draws
+    of num_samples samples z ~ q per point, in float64 with the grader's own samples."""
+    q_mean, q_log_var = np.asarray(q_mean, np.float64), np.asarray(q_log_var, np.float64)
+    noise = np.random.default_rng(seed).normal(size=(PROPOSAL_REPEATS, num_samples,
+                                                     *q_mean.shape))
+    z = q_mean + np.exp(0.5 * q_log_var) * noise
+    W, b = np.asarray(W, np.float64), np.asarray(b, np.float64)
+    log_weights = (_log_normal(x, z @ W.T + b, np.full(len(b), np.log(sigma**2)))
+                   + _log_normal(z, 0.0, 0.0) - _log_normal(z, q_mean, q_log_var))
+    peak = log_weights.max(axis=1)  # (repeats, points): the log-mean-exp over the K samples
+    bounds = peak + np.log(np.mean(np.exp(log_weights - peak[:, None]), axis=1))
+    return float(np.mean(_log_marginal(x, W, b, sigma) - bounds.mean(axis=0)))
+
+
+def design_outcome(got, inputs) -> dict:
+    """{"measure": mean over the grader's points of log p(x) - IWAE_K (the target is on it),
+    "num_samples": K}, from the recorded proposal and the grader's own samples. AssertionError
+    when the record is no valid proposal."""
+    if got.failure:
+        raise AssertionError(f"design_proposal raised an error on the grader's model: "
+                             f"{got.failure[:300]}")
+    if not bool(got[IS_TRIPLE]):
+        raise AssertionError(
+            "design_proposal: expected a tuple (q_mean, q_log_var, num_samples); got "
+            f"{got['type of the result']}. Hint: end with `return q_mean, q_log_var, K`.")
+    x, W = inputs["x"], inputs["W"]
+    q_mean, q_log_var, num_samples = got["q_mean"], got["q_log_var"], got["num_samples"]
+    problems = design.proposal_problems(q_mean, q_log_var, num_samples, len(x), W.shape[1])
+    if problems:
+        raise AssertionError("design_proposal breaks the rules: " + "; ".join(problems))
+    num_samples = int(np.asarray(num_samples, np.float64))
+    gap = _iwae_gap(x, W, inputs["b"], float(inputs["sigma"]), q_mean, q_log_var, num_samples,
+                    inputs["grader_only"]["seed"])
+    return {"measure": gap, "num_samples": num_samples}
+
+
+def verdict_test_design_proposal(got, ref, inputs):
+    outcome = design_outcome(got, inputs)
+    target = design.PROPOSAL_TARGET
+    assert outcome["measure"] <= target, (
+        f"the grader drew its own samples from your proposal, {PROPOSAL_REPEATS} times "
+        f"{outcome['num_samples']} per point, on its own model and {len(inputs['x'])} points: "
+        f"log p(x) - IWAE_K is {outcome['measure']:.3f} nats on average; the target is {target} "
+        "or less. Hint: see where the design stands at every K in its check cell; a q with a "
+        "good ELBO may still be a poor proposal (is it narrower than the posterior along an "
+        "axis?), and a q far from the posterior needs more samples than the budget.")

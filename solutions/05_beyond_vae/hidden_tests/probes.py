@@ -181,3 +181,31 @@ def probe_test_write_attention(answers, inputs):
     entries[WRITE_TRACED] = traced
     entries[WRITE_GRADIENT] = gradient
     return entries
+
+
+# ------------------------------------------------------ Task 7: design_outlier_score (a design)
+
+DESIGN_SCORES = "scores of the grader's images"
+
+
+def _scored(score, inputs, index=None):
+    """score(images, log_px, train_images, train_log_px) on fresh copies of the inputs (of the
+    images `index` only, in that order, when given), so that one call cannot change another's."""
+    images = np.asarray(inputs["images"], np.float32)
+    log_px = np.asarray(inputs["log_px"], np.float64)
+    if index is not None:
+        index = np.asarray(index)
+        images, log_px = images[index], log_px[index]
+    return score(images.copy(), log_px.copy(), np.asarray(inputs["train_images"], np.float32),
+                 np.asarray(inputs["train_log_px"], np.float64).copy())
+
+
+def probe_test_design_outlier_score(answers, inputs):
+    """The design's scores of the grader's images, all of them and again in other batches and
+    orders: data, from which the grader computes the ROC AUC itself (it alone knows which images
+    are outliers). Never a number the design reports about itself."""
+    score = answers["design_outlier_score"]
+    entries = {DESIGN_SCORES: partial(_scored, score, inputs)}
+    for k, index in enumerate(inputs["batches"]):
+        entries[f"{DESIGN_SCORES}, batch {k + 1}"] = partial(_scored, score, inputs, index)
+    return entries

@@ -15,14 +15,16 @@ from the inputs), and their gradients flow through the lent filterbank's recorde
 
 import numpy as np
 
-from common import checks
+from common import checks, design
 
-from .probes import (FB_GRADIENT, FB_TRACED, READ_GRADIENT, READ_TRACED, WRITE_GRADIENT,
-                     WRITE_TRACED)
+from .probes import (DESIGN_SCORES, FB_GRADIENT, FB_TRACED, READ_GRADIENT, READ_TRACED,
+                     WRITE_GRADIENT, WRITE_TRACED)
 
 DEPENDS = {"test_bayes_posterior": ("test_log_marginal",),
            "test_read_attention": ("test_gaussian_filterbank",),
-           "test_write_attention": ("test_gaussian_filterbank",)}
+           "test_write_attention": ("test_gaussian_filterbank",),
+           # the visible check's log p(x) and AUC
+           "test_design_outlier_score": ("test_log_marginal", "test_roc_auc")}
 
 
 def _f32(value):
@@ -40,6 +42,7 @@ def probe_inputs(seed):
         "test_gaussian_filterbank": _filterbank_inputs(rng(4)),
         "test_read_attention": _read_inputs(rng(5)),
         "test_write_attention": _write_inputs(rng(6)),
+        "test_design_outlier_score": _design_inputs(seed),
     }
 
 
@@ -530,3 +533,79 @@ def verdict_test_write_attention(got, ref, inputs):
                   ATTENTION_TRACED)
     _check_gradients(got, ref, WRITE_GRADIENT, ("patch", "g_x", "g_y", "delta", "sigma2", "gamma"),
                      ATTENTION_GRADIENT)
+
+
+# ------------------------------------------------------ Task 7: design_outlier_score (a design)
+# The grader draws a case where likelihood fails (common.design.outlier_case: shuffled digits,
+# simple images and clothes, log p(x) under a digit model counted from training digits), the
+# kernel scores its images, and the grader alone, knowing which are outliers, computes the ROC
+# AUC of the scores and of raw log p(x). A score must be a function of each image (and of the
+# training digits): the probe scores some images again in other batches and orders, so a score
+# built from the batch (its order, its ranks, its statistics) or from random numbers fails.
+
+DESIGN_KINDS = ("digits", "simple images", "clothes")  # grader_only "kind": 0, 1, 2
+
+
+def _design_inputs(seed: int) -> dict:
+    case = design.outlier_case(seed, _log_marginal, "grader")
+    rng = np.random.default_rng([seed, 27, 7])
+    count = len(case["images"])
+    kind = np.array([DESIGN_KINDS.index(k) for k in case["kind"]], np.int64)
+    return {"images": case["images"].astype(np.uint8), "log_px": case["log_px"],
+            "train_images": case["train_images"].astype(np.uint8),
+            "train_log_px": case["train_log_px"],
+            "batches": [rng.permutation(count)[:count // 2], rng.permutation(count)[:37]],
+            "grader_only": {"kind": kind}}
+
+
+def design_outcome(got, inputs) -> dict:
+    """{"measure": the ROC AUC of the design's scores (digits in, simple images and clothes
+    out), "raw": that of log p(x) on the same images, and each one's AUC per kind of outlier},
+    all computed here from the recorded scores and the grader's own labels."""
+    scores = np.asarray(got[DESIGN_SCORES], np.float64)
+    log_px = np.asarray(inputs["log_px"], np.float64)
+    problems = design.outlier_score_problems(scores, len(log_px))
+    if problems:
+        raise AssertionError("; ".join(problems))
+    kind = np.asarray(inputs["grader_only"]["kind"])
+    inside = kind == 0
+    outcome = {"measure": _auc(scores[inside], scores[~inside]),
+               "raw": _auc(log_px[inside], log_px[~inside])}
+    for code, name in enumerate(DESIGN_KINDS[1:], start=1):
+        outcome[name] = _auc(scores[inside], scores[kind == code])
+        outcome[f"raw, {name}"] = _auc(log_px[inside], log_px[kind == code])
+    return outcome
+
+
+def _counts() -> str:
+    return ", ".join(f"{count} {name}" for name, count in design.OUTLIER_COUNTS.items())
+
+
+def verdict_test_design_outlier_score(got, ref, inputs):
+    names = [DESIGN_SCORES] + [f"{DESIGN_SCORES}, batch {k + 1}"
+                               for k in range(len(inputs["batches"]))]
+    for name in names:
+        if got.error(name):
+            raise AssertionError(
+                f"design_outlier_score on the grader's {len(inputs['log_px'])} images: your code "
+                f"raised {got.error(name)} Hint: run the check cell of Task 7; the score gets "
+                "binary images (N, 784) float32, log p(x) (N,) and the training digits with "
+                "theirs, and returns one number per image.")
+    problems = design.outlier_score_problems(got[DESIGN_SCORES], len(inputs["log_px"]))
+    assert not problems, (f"design_outlier_score on the grader's images: {'; '.join(problems)}. "
+                          "Hint: return one finite number per image, shape (N,).")
+    scores = np.asarray(got[DESIGN_SCORES], np.float64)
+    for name, index in zip(names[1:], inputs["batches"]):
+        assert design.scores_agree(scores, got[name], index), (
+            f"design_outlier_score: the grader scored {len(index)} of its images again, in another "
+            "batch and order, and their scores changed. A score must depend on each image alone "
+            "(and on the training digits): no statistics of the batch, no ranks or positions in "
+            "it, no random numbers.")
+    outcome = design_outcome(got, inputs)
+    assert outcome["measure"] >= design.OUTLIER_TARGET, (
+        f"design_outlier_score: on the grader's case ({_counts()}), your score's ROC AUC is "
+        f"{outcome['measure']:.3f} (on the simple images "
+        f"{outcome['simple images']:.3f}, on the clothes {outcome['clothes']:.3f}); raw log p(x) "
+        f"gets {outcome['raw']:.3f} ({outcome['raw, simple images']:.3f} and "
+        f"{outcome['raw, clothes']:.3f}). The target is {design.OUTLIER_TARGET} or more. Hint: "
+        + " ".join(design.outlier_advice(outcome)))

@@ -38,7 +38,7 @@ RESULTS = REPO / "benchmarks" / "results"
 BUDGETS = [15, 30, 60, 120]  # seconds of training, the fixed budgets
 CHECKPOINTS = [5, 10, 15, 20, 30, 40, 50, 60, 80, 100, 120]  # where quality is measured
 REFERENCE_CAP = 600.0  # the reference's longest training when it is given 10x our time
-AUTOGRADE_GOAL = 20.0  # seconds per submission (wall time over a class)
+AUTOGRADE_GOAL = 30.0  # seconds per submission (wall time over a class), a design trial included
 LIVE_VIEW_GOAL = 1.05  # a training cell with the live view / the same cell without it
 OURS_CAP = 240.0  # how long ours may train on when it misses the GAN target in 120 s
 # The VAE target: None fixes it in each run from our configuration's test -ELBO after 60 s of

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import course
-from grading import probe_runtime, verdicts
+from grading import probe_runtime, trials, verdicts
 
 OTHER_SEED = 7  # a second class run
 
@@ -163,13 +163,21 @@ def test_an_attacker_borrowing_from_the_probes_finds_nothing_and_scores_nothing(
 
 @pytest.mark.parametrize("assignment", course.assignments())
 def test_answers_learned_from_one_class_run_fail_the_next(assignment):
-    """Replay: the solution's records of one seed, handed in under another seed."""
+    """Replay: the solution's records of one seed, handed in under another seed. A design the
+    grader trains (a trial) is the same answer in every class run, so replaying it is handing
+    in that design; what changes is the data the grader trains and measures it on."""
     hidden = course.hidden(assignment)
-    _, learned, _ = course.reference(assignment)
+    first, learned, _ = course.reference(assignment)
     inputs, records, _ = course.reference(assignment, OTHER_SEED)
-    still_pass = [t for t in hidden.test_ids
-                  if not verdicts.decide(hidden.verdicts[t], learned[t], records[t],
-                                         inputs.get(t))]
+    designs = set(trials.trial_ids(hidden.folder))
+    for test_id in designs:
+        ours, theirs = (probe_runtime.encode(i[test_id][probe_runtime.GRADER_ONLY])
+                        for i in (first, inputs))
+        assert any(not np.array_equal(ours[k], theirs[k]) for k in ours if k != "structure"), (
+            f"{test_id}: the trial's data do not change with the class run's seed")
+    still_pass = [t for t in hidden.test_ids if t not in designs
+                  and not verdicts.decide(hidden.verdicts[t], learned[t], records[t],
+                                          inputs.get(t))]
     assert not still_pass, (f"{assignment}: answers recorded under one seed pass {still_pass} "
                             "under another: their probes need inputs drawn from the seed")
 

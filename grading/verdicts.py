@@ -215,6 +215,18 @@ def decide(verdict, got: Probed | None, ref: Probed, inputs) -> str:
     return ""
 
 
+def named_mistake(got, default: str, mistakes, rtol: float, atol: float) -> str:
+    """For a verdict's message: the hint of the first typical mistake ([(hint, result)]) whose
+    result `got` equals, else `default`, so that a wrong value is told by its likely cause."""
+    value = np.asarray(got, np.float64)
+    for hint, result in mistakes:
+        result = np.asarray(result, np.float64)
+        if (value.shape == result.shape and np.all(np.isfinite(value))
+                and np.allclose(value, result, rtol=rtol, atol=atol)):
+            return hint
+    return default
+
+
 def error_kind(error: str) -> str:
     """The name of a built-in exception ('TypeError'), else 'an exception': the text an
     exception carries was written by the student's code while the probes ran."""

@@ -16,6 +16,7 @@ from the inputs), and their gradients flow through the lent filterbank's recorde
 import numpy as np
 
 from common import checks, design
+from grading.verdicts import named_mistake
 
 from .probes import (DESIGN_SCORES, FB_GRADIENT, FB_TRACED, READ_GRADIENT, READ_TRACED,
                      WRITE_GRADIENT, WRITE_TRACED)
@@ -103,18 +104,6 @@ def _banks(g_x, g_y, delta, sigma2, n, height, width, banks):
         return (np.broadcast_to(np.asarray(banks[str(width)], np.float64), (batch, n, width)),
                 np.broadcast_to(np.asarray(banks[str(height)], np.float64), (batch, n, height)))
     return (_filterbank(g_x, delta, sigma2, n, width), _filterbank(g_y, delta, sigma2, n, height))
-
-
-def _named(got, default, mistakes, rtol, atol):
-    """The hint naming the typical mistake whose result `got` equals ([(hint, result)]), else
-    `default`."""
-    value = np.asarray(got, np.float64)
-    for hint, result in mistakes:
-        result = np.asarray(result, np.float64)
-        if (value.shape == result.shape and np.all(np.isfinite(value))
-                and np.allclose(value, result, rtol=rtol, atol=atol)):
-            return hint
-    return default
 
 
 def _check_traced(got, name, expected_shape, expected, hint):
@@ -459,8 +448,8 @@ def verdict_test_read_attention(got, ref, inputs):
             "first: F_X from g_x and the WIDTH on the right (transposed), F_Y from g_y and the "
             "HEIGHT on the left; multiply by gamma.")
     for name, args in cases.items():
-        named = _named(got[name], hint, [(text, wrong(args)) for text, wrong in READ_MISTAKES],
-                       1e-4, 1e-4)
+        named = named_mistake(got[name], hint,
+                              [(text, wrong(args)) for text, wrong in READ_MISTAKES], 1e-4, 1e-4)
         checks.check_cases(got, [(name, _read(*args), 1e-4, 1e-4, named)])
     x, x_hat, *grid, n = inputs["traced"]
     _check_traced(got, READ_TRACED, (len(x), 2 * n * n),
@@ -524,8 +513,8 @@ def verdict_test_write_attention(got, ref, inputs):
     hint = ("(1 / gamma) F_Y^T patch F_X: F_Y from g_y and the HEIGHT on the left, transposed; "
             "F_X from g_x and the WIDTH on the right; divide by gamma.")
     for name, args in cases.items():
-        named = _named(got[name], hint, [(text, wrong(args)) for text, wrong in WRITE_MISTAKES],
-                       1e-4, 1e-4)
+        named = named_mistake(got[name], hint,
+                              [(text, wrong(args)) for text, wrong in WRITE_MISTAKES], 1e-4, 1e-4)
         checks.check_cases(got, [(name, _write(*args), 1e-4, 1e-4, named)])
     patch, *grid, height, width = inputs["traced"]
     _check_traced(got, WRITE_TRACED, (len(patch), height, width),

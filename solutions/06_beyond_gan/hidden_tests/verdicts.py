@@ -12,6 +12,7 @@ stay traced."""
 import numpy as np
 
 from common import checks
+from grading.verdicts import named_mistake
 
 from .probes import (AD_GRADIENT, AD_TRACED, PD_BLOCK, PD_CONDITION, PD_FAR, PD_MIN, PD_NEAR,
                      PD_ORDER, PD_SHAPES, PD_TRAINABLE, PL_TRACED)
@@ -22,18 +23,6 @@ DEPENDS = {"test_reconstruct_from_pyramid": ("test_laplacian_pyramid",)}
 
 def _f32(value):
     return np.asarray(value, np.float32)
-
-
-def _named(got, default, mistakes, rtol, atol):
-    """The hint naming the typical mistake whose result `got` equals ([(hint, result)]), else
-    `default`: a wrong value is told by its likely cause."""
-    value = np.asarray(got, np.float64)
-    for hint, result in mistakes:
-        result = np.asarray(result, np.float64)
-        if (value.shape == result.shape and np.all(np.isfinite(value))
-                and np.allclose(value, result, rtol=rtol, atol=atol)):
-            return hint
-    return default
 
 
 # Demo mode trains with a traced step, test mode (grading) eagerly: Tasks 4 and 6 also run inside
@@ -360,7 +349,7 @@ def verdict_test_pix2pix_generator_loss(got, ref, inputs):
         weight = weight[0] if weight else 100.0
         adversarial = _pix2pix(logits, target, target, 0.0)
         l1 = np.abs(np.asarray(target, np.float64) - generated).mean()
-        hint = _named(got[name], hints[name], [
+        hint = named_mistake(got[name], hints[name], [
             ("l1_weight multiplies the adversarial term: it weighs only the L1 term, "
              "adversarial + l1_weight · mean |y - G(x)|.", weight * adversarial + l1),
             ("the adversarial term is summed over the patches: take the mean over all patch "
@@ -407,7 +396,7 @@ def verdict_test_cycle_consistency_loss(got, ref, inputs):
         error_a = np.asarray(ra, np.float64) - ca
         error_b = np.asarray(rb, np.float64) - cb
         both = np.concatenate([np.abs(error_a).ravel(), np.abs(error_b).ravel()])
-        named = _named(got[name], hint, [
+        named = named_mistake(got[name], hint, [
             ("one direction only: add mean |real_b - cycled_b|, the B -> A -> B cycle.",
              np.abs(error_a).mean()),
             ("squared errors: the cycle loss is L1, a mean of ABSOLUTE differences.",
@@ -492,9 +481,9 @@ def verdict_test_adain(got, ref, inputs):
     checks.check_shape(got[AD_RANDOM], (3, 5, 4, 6), name=AD_RANDOM,
                        hint="same shape as the features: broadcast the (N, C) scale and bias.")
     for name, args in eager.items():  # a typical mistake is told first, by name
-        hint = _named(got[name], "", [(h, r) for h, r in _adain_mistakes(*args)
-                                      if not np.allclose(r, _adain(*args), rtol=1e-4,
-                                                         atol=1e-4)], 1e-4, 1e-4)
+        hint = named_mistake(got[name], "", [(h, r) for h, r in _adain_mistakes(*args)
+                                             if not np.allclose(r, _adain(*args), rtol=1e-4,
+                                                                atol=1e-4)], 1e-4, 1e-4)
         if hint:
             checks.check_cases(got, [(name, _adain(*args), 1e-4, 1e-4, hint)])
     unit = np.asarray(got[AD_UNIT], np.float64)

@@ -301,9 +301,9 @@ def report(data: dict, settings: dict) -> str:
                   "offline). Seconds per submission = the class's wall time / its size, "
                   "nbgrader's start-up included (the sandboxed kernels' CPU time cannot be "
                   "counted from outside their PID namespace, so no CPU column). Goal: 30 s or "
-                  "less per submission (a design task's trial included). Before any student, each class run grades the solution "
-                  "once in the same sandbox (`solution check`, seconds per class run, not in "
-                  "the per-submission figure).", ""]
+                  "less per submission (a design task's trial included). Before any student, "
+                  "each class run grades the solution once in the same sandbox (`solution "
+                  "check`, seconds per class run, not in the per-submission figure).", ""]
         entry = parts["autograde"]
         if isinstance(entry, dict):
             lines += [f"Not measured: {entry.get('error') or entry.get('skipped')}", ""]

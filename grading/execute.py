@@ -362,7 +362,7 @@ class GradingExecute(Execute):
             group = self._control_group()
             workdir = sandbox.make_workdir(on_tmpfs=group is not None)
             try:
-                trial = trials.prepare(folder, workdir, test_id, design, inputs.get(test_id))
+                trial = trials.prepare(folder, workdir, design, inputs.get(test_id))
                 command = [sys.executable, "-c", _LAUNCHER, str(self.memory_limit_mb * 2**20),
                            json.dumps(self._grading_env()), *trials.command(trial, test_id)]
                 if self.sandboxed:
@@ -376,7 +376,7 @@ class GradingExecute(Execute):
                     failure = "" if result.returncode == 0 else result.stderr[-500:]
                 except subprocess.TimeoutExpired:
                     failure = f"it ran longer than {trials.TRIAL_WALL_SECONDS} s"
-                data = trials.read(trial, test_id)
+                data = trials.read(trial)
                 if data is not None:
                     (records / f"{test_id}{verdicts.TRIAL_SUFFIX}").write_bytes(data)
                 elif failure:

@@ -55,15 +55,18 @@ def trial_ids(folder: Path) -> list[str]:
             if line.startswith("def trial_")]
 
 
-def prepare(folder: Path, workdir: Path, test_id: str, design: verdicts.Probed,
-            inputs) -> Path:
-    """Write what the trial of `test_id` reads into workdir/trial (made here): the design's
-    computed values (re-saved by the grader: none of the kernel's bytes), its inputs, the
-    trials' and the runtime's source."""
+def _design(record: verdicts.Probed) -> dict:
+    """{name: value} of what a design's probe computed (its errors left out)."""
+    return {name: value for name, value in record.values.items() if name not in record.errors}
+
+
+def prepare(folder: Path, workdir: Path, design: verdicts.Probed, inputs) -> Path:
+    """Write what a trial reads into workdir/trial (made here): the design's computed values
+    (re-saved by the grader: none of the kernel's bytes), its inputs, the trials' and the
+    runtime's source."""
     trial = workdir / "trial"
     trial.mkdir()
-    values = {name: value for name, value in design.values.items() if name not in design.errors}
-    np.savez(trial / "design.npz", **probe_runtime.encode(values))
+    np.savez(trial / "design.npz", **probe_runtime.encode(_design(design)))
     np.savez(trial / "inputs.npz", **probe_runtime.encode(inputs))
     shutil.copyfile(Path(folder) / TRIALS, trial / TRIALS)
     shutil.copyfile(probe_runtime.__file__, trial / "probe_runtime.py")
@@ -71,13 +74,13 @@ def prepare(folder: Path, workdir: Path, test_id: str, design: verdicts.Probed,
 
 
 def command(trial: Path, test_id: str, cpu_seconds: int = TRIAL_CPU_SECONDS) -> list[str]:
-    """The trial's Python command (to run in a sandbox, or as it is for trusted designs)."""
+    """The trial's Python command, to run in a sandbox (or as it is when grading unsandboxed)."""
     pack_root = str(sandbox.pack_folders()[0].parent)
     return [sys.executable, "-I", "-c", _PROGRAM, str(cpu_seconds), pack_root, str(trial),
             test_id]
 
 
-def read(trial: Path, test_id: str) -> bytes | None:
+def read(trial: Path) -> bytes | None:
     """The bytes of the trial's record, or None when it wrote none."""
     return verdicts.read_record_bytes(trial / "out.npz")
 
@@ -86,7 +89,6 @@ def in_process(folder: Path, test_id: str, design: verdicts.Probed, inputs) -> v
     """The trial of a trusted design (the test suite's, the calibration's) in this process."""
     module = {"__name__": "trials"}
     exec(compile((Path(folder) / TRIALS).read_text(), TRIALS, "exec"), module)
-    values = {name: value for name, value in design.values.items() if name not in design.errors}
     record = probe_runtime.probe_record(
-        lambda _answers, data: module[f"trial_{test_id}"](values, data), None, inputs)
+        lambda _answers, data: module[f"trial_{test_id}"](_design(design), data), None, inputs)
     return verdicts.Probed(test_id, *record)

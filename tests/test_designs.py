@@ -10,6 +10,7 @@ import pytest
 
 import course
 from common import design
+from test_mutants import _spec
 from grading import probe_runtime, references, trials, verdicts
 
 DENSE = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
@@ -87,3 +88,16 @@ def test_trials_belong_to_design_tasks_whose_grade_ids_tools_can_find():
         cells = {c.metadata.nbgrader.grade_id for c in course.graded_test_cells(
             course.read(course.solution_notebook(assignment)))}
         assert ids <= {i for i in cells if i.startswith("test_design_")}, assignment
+
+
+@pytest.mark.parametrize("description, reason", [
+    ("a Lambda layer that passes the image around the code", "Lambda is not one of Keras'"),
+    ("digits memorised in a Constant initialiser", "Constant initialiser may hold one number"),
+    ("identity through a code as wide as the image", "encoder output (the code) must have shape"),
+    ("over the weight budget: 1,024 units", "the budget is 500,000"),
+])
+def test_hostile_designs_fail_for_the_rule_they_break(description, reason):
+    """The grader's trial refuses them before training: for the rule named, not by accident."""
+    source = _spec("01_autoencoders")[0]["test_design_autoencoder"][description]
+    message = course.verdict_message("01_autoencoders", "test_design_autoencoder", source)
+    assert "breaks the rules" in message and reason in message, message

@@ -635,7 +635,7 @@ def design_autoencoder(code_size):
 """,
     "digits memorised in a Constant initialiser": """
 def design_autoencoder(code_size):
-    stored = x_train[:code_size].reshape(code_size, 784)
+    stored = common.design.autoencoder_digits()[0][:code_size].reshape(code_size, 784)
     encoder = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(),
                                 layers.Dense(code_size, activation="softmax")])
     decoder = keras.Sequential([keras.Input((code_size,)), layers.Dense(

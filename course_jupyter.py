@@ -1,10 +1,13 @@
-"""Rehearse in a clone without dirtying it: one command switches on the repository's output
-filter and a JupyterLab hook, for lecturers who run the notebooks in `solutions/`.
+"""Rehearse in a clone without dirtying it, for lecturers who run the notebooks in `solutions/`.
 
-    python -m course_jupyter          # once per clone and environment
+    python -m course_jupyter          # once per clone and environment: filter and hook on
+    python -m course_jupyter discard  # after a rehearsal: every notebook's outputs thrown away
 
-1. `git config include.path ../.gitfilters`: git strips outputs (nbstripout) from every notebook
-   it reads, so `git diff` shows only real edits and a commit never carries outputs.
+1. The output filter: git strips outputs (nbstripout) from every notebook it reads, so
+   `git diff` shows only real edits and a commit never carries outputs. Its settings are
+   `.gitfilters`'s, written into the clone's git folder (`course-filters`, included from
+   .git/config) with this environment's Python by its full path, so git finds nbstripout from
+   any shell, the course environment activated or not.
 2. A Jupyter server extension, enabled for this environment (`<prefix>/etc/jupyter/
    jupyter_server_config.d/genmodels-course.json`), adds `refresh_git_index` to the post-save
    hooks of every JupyterLab it starts (next to any hook of the user's own). Git lists a notebook
@@ -12,17 +15,26 @@ filter and a JupyterLab hook, for lecturers who run the notebooks in `solutions/
    each save the hook asks git whether the content, outputs stripped, differs from the index and,
    when it does not, re-adds the notebook: that stages nothing and clears the listing.
    Anywhere else (no git, no filter, an untracked file) the hook does nothing.
+3. `discard`: the hook keeps git quiet but leaves the outputs on disk, where `git checkout`
+   does not see them (the index says the file is unchanged). `discard` puts back the committed
+   notebook where the rehearsal changed nothing else, and strips only the outputs where it holds
+   real edits (kept, and listed).
 """
 
 from __future__ import annotations
 
+import argparse
+import configparser
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
 CONFIG_NAME = "genmodels-course.json"
+FILTERS = ".gitfilters"  # the filter's settings, committed
+LOCAL_FILTERS = "course-filters"  # those settings with this environment's Python, in .git/
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -55,14 +67,35 @@ def _load_jupyter_server_extension(server_app) -> None:
     server_app.contents_manager.register_post_save_hook(refresh_git_index)
 
 
+def strip_command(repo: Path = REPO, python: str = sys.executable) -> list[str]:
+    """nbstripout as the filter runs it (`.gitfilters`: options and extra keys), writing the
+    stripped notebook to stdout (`-t`)."""
+    config = configparser.ConfigParser()
+    config.read(Path(repo) / FILTERS)
+    section = config['filter "nbstripout"']
+    command = shlex.split(section["clean"])
+    return [python, *command[1:], "--extra-keys", section["extrakeys"], "-t"]
+
+
 def install(repo: Path = REPO, prefix: Path = Path(sys.prefix)) -> list[str]:
     """Switch on the output filter for `repo` and the hook for the environment at `prefix`;
     return what was done, one line each. Running it again changes nothing."""
     done = []
-    result = _git(repo, "config", "include.path", "../.gitfilters")
+    found = _git(repo, "rev-parse", "--absolute-git-dir")
+    if found.returncode:
+        raise SystemExit(f"{repo} is not a git clone: {found.stderr.strip()}")
+    local = Path(found.stdout.strip()) / LOCAL_FILTERS
+    python = shlex.quote(sys.executable)
+    local.write_text(f"# Written by `python -m course_jupyter` from {FILTERS}: its filter with "
+                     f"this environment's Python.\n"
+                     + (Path(repo) / FILTERS).read_text().replace("= python -m", f"= {python} -m"))
+    # One include, replacing an older one of ../.gitfilters (which needed `python` on PATH).
+    result = _git(repo, "config", "--replace-all", "include.path", str(local),
+                  rf"(^\.\./{FILTERS}$|/{LOCAL_FILTERS}$)")
     if result.returncode:
         raise SystemExit(f"git config failed in {repo}: {result.stderr.strip()}")
-    done.append(f"git output filter on for {repo} (git config include.path ../.gitfilters)")
+    done.append(f"git output filter on for {repo} (git config include.path {local}), with "
+                f"{sys.executable}")
     config = prefix / "etc" / "jupyter" / "jupyter_server_config.d" / CONFIG_NAME
     config.parent.mkdir(parents=True, exist_ok=True)
     enable = {"ServerApp": {"jpserver_extensions": {"course_jupyter": True}}}
@@ -72,5 +105,55 @@ def install(repo: Path = REPO, prefix: Path = Path(sys.prefix)) -> list[str]:
     return done
 
 
+def discard(paths: list[Path] | None = None, repo: Path = REPO) -> list[str]:
+    """Throw a rehearsal's outputs away from `paths` (default: every tracked notebook): a
+    notebook whose content, stripped, is the committed one is put back byte for byte; one with
+    real edits keeps them, stripped of its outputs. Returns one line per notebook changed."""
+    repo = Path(repo).resolve()
+    listed = _git(repo, "ls-files", "-z", "--", *(map(str, paths) if paths else ["*.ipynb"]))
+    if listed.returncode:
+        raise SystemExit(f"git ls-files failed in {repo}: {listed.stderr.strip()}")
+    done = []
+    for name in filter(None, listed.stdout.split("\0")):
+        path = repo / name
+        committed = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{name}"],
+                                   capture_output=True, timeout=60).stdout
+        current = path.read_bytes()
+        if current == committed:
+            continue
+        stripped = subprocess.run(strip_command(repo), input=current, capture_output=True,
+                                  timeout=120)
+        if stripped.returncode:
+            done.append(f"{name}: left as it is, nbstripout failed: "
+                        f"{stripped.stderr.decode(errors='replace').strip()[-300:]}")
+            continue
+        same = committed and json.loads(stripped.stdout) == json.loads(committed)
+        path.write_bytes(committed if same else stripped.stdout)
+        if same and _git(repo, "diff", "--cached", "--quiet", "--", name).returncode == 0:
+            # Git still holds the rehearsal's size for the file and would list it as changed;
+            # adding the committed content again stages nothing and clears that.
+            _git(repo, "add", "--", name)
+        done.append(f"{name}: " + ("outputs thrown away" if same else
+                                   "outputs thrown away; your edits are kept (git diff)"))
+    return done
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m course_jupyter", description=__doc__.split(
+        "\n\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    throw = commands.add_parser("discard", help="throw a rehearsal's outputs away")
+    throw.add_argument("notebooks", nargs="*", type=Path,
+                       help="notebooks (default: every notebook git tracks)")
+    args = parser.parse_args(argv)
+    if args.command == "discard":
+        top = _git(Path.cwd(), "rev-parse", "--show-toplevel")  # the clone we are in
+        done = discard([p.resolve() for p in args.notebooks] or None,
+                       Path(top.stdout.strip()) if top.returncode == 0 else REPO)
+        print("\n".join(done) or "no notebook holds outputs of a rehearsal")
+    else:
+        print("\n".join(install()))
+
+
 if __name__ == "__main__":
-    print("\n".join(install()))
+    main()

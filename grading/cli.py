@@ -73,9 +73,15 @@ def main(argv: list[str] | None = None) -> int:
                                   "submission could then change grades or read hidden tests.")
 
     command = add("release", "Regenerate exercises/ from solutions/ (nbgrader "
-                             "generate_assignment --force) in the repository.", course=False)
+                             "generate_assignment --force) in the repository, without a "
+                             "rehearsal's outputs or run-time metadata.", course=False)
     command.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
-    command.add_argument("--db", default=None, help="gradebook URL (default: nbgrader_config.py)")
+    command.add_argument("--course", type=Path, default=None,
+                         help="also register the assignments in this grading course's gradebook "
+                              "(otherwise `autograde` and `run` do it when they first grade)")
+    command.add_argument("--db", default=None, metavar="URL",
+                         help="gradebook nbgrader records this release in (default: a "
+                              "throwaway one: the course's gradebook is the one that counts)")
 
     command = add("collect", "Copy a folder of submissions into the course (originals are only "
                              "read): one .ipynb per student with any names, or nbgrader's "
@@ -128,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if course is not None and args.db:
         course_folder.use_database(course, args.db)
     if args.command == "release":
-        course_folder.release(args.assignments, args.db)
+        course_folder.release(args.assignments, args.db, course)
     elif args.command == "collect":
         collect.collect(args.source, args.assignment, course)
         _summary(course, args.assignment)

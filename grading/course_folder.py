@@ -417,13 +417,29 @@ def feedback(course: Path, assignment: str) -> Path:
     return course / "feedback"
 
 
-def release(assignment_ids: list[str], db: str | None = None) -> None:
-    """nbgrader generate_assignment --force in the repository: solutions/ -> exercises/."""
+def release(assignment_ids: list[str], db: str | None = None, course: Path | None = None) -> None:
+    """nbgrader generate_assignment --force in the repository: solutions/ -> exercises/, each
+    released notebook put through the repository's output filter (a rehearsal's run-time
+    metadata in solutions/ does not change exercises/); registered in `course`'s gradebook
+    when one is given."""
+    import tempfile
+
+    import course_jupyter
+
     for assignment in assignment_ids or assignments():
         check_assignment(assignment)
-        args = ["generate_assignment", assignment, "--force"] + ([f"--db={db}"] if db else [])
-        run_nbgrader(REPO, *args)
-        print(f"released exercises/{assignment}/ (commit it with solutions/{assignment}/)")
+        with tempfile.TemporaryDirectory(prefix="release-") as scratch:
+            gradebook = db or f"sqlite:///{scratch}/gradebook.db"
+            run_nbgrader(REPO, "generate_assignment", assignment, "--force", f"--db={gradebook}")
+        for path in sorted((REPO / "exercises" / assignment).glob("*.ipynb")):
+            stripped = subprocess.run(course_jupyter.strip_command(REPO), input=path.read_bytes(),
+                                      capture_output=True, timeout=120, check=True).stdout
+            path.write_bytes(stripped)
+        kept = f"recorded in {db}" if db else "no gradebook kept"
+        print(f"released exercises/{assignment}/ ({kept}; commit it with solutions/{assignment}/)")
+        if course is not None:
+            prepare_course(course, assignment)
+            print(f"registered {assignment} in the gradebook of {course}: {db_url(course)}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,24 +45,82 @@ def clone(tmp_path):
 
 
 def rehearsed(path, edit=False):
-    """The notebook with an output in every code cell, as JupyterLab saves it after a run."""
+    """The notebook with an output in every code cell and the run-time metadata a kernel adds,
+    as JupyterLab saves it after a run."""
     notebook = nbformat.read(str(path), as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = [nbformat.v4.new_output("stream", text="x" * 5000)]
             cell.execution_count = 1
+    notebook.metadata["language_info"] = {"name": "python", "version": "3.11.2",
+                                          "mimetype": "text/x-python"}
     if edit:
         notebook.cells[0].source += "\n# a real edit"
     return notebook
 
 
-def test_install_is_idempotent(clone):
+def test_install_is_idempotent_and_replaces_an_older_include(clone):
     repo, prefix = clone
+    git(repo, "config", "--add", "include.path", "../.gitfilters")  # as installed before
     course_jupyter.install(repo, prefix)
-    assert git(repo, "config", "--get-all", "include.path").split() == ["../.gitfilters"]
+    local = repo / ".git" / course_jupyter.LOCAL_FILTERS
+    assert git(repo, "config", "--get-all", "include.path").split() == [str(local)]
+    assert f"clean = {sys.executable} -m nbstripout" in local.read_text()
     config = prefix / "etc" / "jupyter" / "jupyter_server_config.d" / "genmodels-course.json"
     assert json.loads(config.read_text()) == {
         "ServerApp": {"jpserver_extensions": {"course_jupyter": True}}}
+
+
+def test_the_filter_works_from_a_shell_without_the_course_environment(clone):
+    """git runs the filter with the environment's Python by its path: a shell whose `python`
+    is another one (here the system's, without nbstripout) still gets a clean `git diff` and `git status`."""
+    repo, _ = clone
+    path = repo / "solutions" / "setup.ipynb"
+    nbformat.write(rehearsed(path), str(path))
+    bare = dict(os.environ, PATH="/usr/bin:/bin")
+    for args in (["diff"], ["add", "-A"], ["status", "--porcelain"]):
+        result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                                env=bare, timeout=120)
+        assert result.returncode == 0 and result.stdout == "", (args, result.stderr[-2000:])
+
+
+def test_discard_throws_a_rehearsal_away_and_keeps_real_edits(clone, tmp_path):
+    """After the hook cleared `git status`, `git checkout` restores nothing (the index says
+    the file is unchanged); `python -m course_jupyter discard` does."""
+    repo, _ = clone
+    path = repo / "solutions" / "setup.ipynb"
+    committed = path.read_bytes()
+    nbformat.write(rehearsed(path), str(path))
+    course_jupyter.refresh_git_index({"type": "notebook"}, str(path))
+    git(repo, "checkout", "--", "solutions/setup.ipynb")
+    assert path.read_bytes() != committed, "checkout alone now restores it: update the README"
+    shutil.copy(path, repo / "solutions" / "other.ipynb")  # untracked: not ours to touch
+    assert course_jupyter.discard(repo=repo) == ["solutions/setup.ipynb: outputs thrown away"]
+    assert path.read_bytes() == committed and git(repo, "status", "--porcelain") == \
+        "?? solutions/other.ipynb\n"
+    assert course_jupyter.discard(repo=repo) == []
+
+    nbformat.write(rehearsed(path, edit=True), str(path))
+    done = course_jupyter.discard([path], repo=repo)
+    assert done == ["solutions/setup.ipynb: outputs thrown away; your edits are kept (git diff)"]
+    kept = nbformat.read(str(path), as_version=4)
+    assert kept.cells[0].source.endswith("# a real edit")
+    assert not any(c.get("outputs") or c.get("execution_count") for c in kept.cells
+                   if c.cell_type == "code")
+    assert kept.metadata["language_info"] == {"name": "python"}
+    assert '+    "# a real edit"' in git(repo, "diff")
+
+
+def test_discard_from_the_command_line(clone):
+    repo, _ = clone
+    path = repo / "solutions" / "setup.ipynb"
+    committed = path.read_bytes()
+    nbformat.write(rehearsed(path), str(path))
+    result = subprocess.run([sys.executable, "-m", "course_jupyter", "discard", str(path)],
+                            cwd=repo, capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=str(course.REPO)))
+    assert result.returncode == 0, result.stderr
+    assert path.read_bytes() == committed
 
 
 def test_hook_clears_a_rehearsal_and_keeps_a_real_edit(clone):

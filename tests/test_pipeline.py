@@ -80,6 +80,31 @@ def test_a_rehearsal_adds_nothing_to_git(tmp_path):
     assert git("status", "--porcelain") == "" and git("diff", "--cached") == ""
 
 
+def test_a_release_after_a_rehearsal_changes_no_exercise(tmp_path, monkeypatch, capsys):
+    """`python -m grading release` from a solution saved with outputs and a kernel's run-time
+    metadata (a rehearsal) writes the committed exercise, and keeps no gradebook."""
+    from grading import course_folder
+
+    course.make_course(tmp_path, "00_setup")
+    shutil.copy(course.REPO / ".gitfilters", tmp_path / ".gitfilters")
+    source = tmp_path / "solutions" / "00_setup" / "setup.ipynb"
+    ran = course.read(source)
+    for cell in ran.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text="rehearsed\n")]
+            cell.execution_count = 1
+    ran.metadata["language_info"] = {"name": "python", "version": "3.11.2",
+                                     "mimetype": "text/x-python", "file_extension": ".py"}
+    nbformat.write(ran, str(source))
+    monkeypatch.setattr(course_folder, "REPO", tmp_path)
+    course_folder.release(["00_setup"])
+    released = tmp_path / "exercises" / "00_setup" / "setup.ipynb"
+    committed = course.EXERCISES / "00_setup" / "setup.ipynb"
+    assert released.read_bytes() == committed.read_bytes()
+    assert "no gradebook kept" in capsys.readouterr().out
+    assert not list(tmp_path.rglob("*.db"))
+
+
 def _filter_env() -> dict[str, str]:
     """PATH with this environment's python first: the filter runs `python -m nbstripout`."""
     return dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent),

@@ -18,6 +18,15 @@ from common import runtime
 from common.checks import to_numpy
 
 
+# Text sizes read from the back of a lecture room on a 1400-pixel screen: 12 points are 17 pixels
+# in a figure of 100 dpi shown unscaled (at most 10 inches wide). common.setup() makes them
+# matplotlib's defaults, so the notebooks' own plots follow.
+PROJECTOR_RC = {"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13,
+                "xtick.labelsize": 12, "ytick.labelsize": 12, "legend.fontsize": 12,
+                "figure.titlesize": 15}
+MAX_WIDTH = 10.0  # inches: 1000 pixels, the width JupyterLab shows unscaled on such a screen
+
+
 def _as_images(images) -> np.ndarray:
     """(N, H, W) float images in [0, 1]; accepts (N, H, W[, 1|3]) in [0, 1] or [-1, 1]."""
     array = to_numpy(images).astype(np.float32)
@@ -162,15 +171,21 @@ def plot_history(history, title: str | None = None) -> Figure:
     names = [k for k in logs if not k.startswith("val_")]
     if not names:
         raise ValueError("the history has no metrics; did fit() run for at least one epoch?")
-    fig = new_figure((4 * len(names), 3))
-    axes = np.atleast_1d(fig.subplots(1, len(names), squeeze=False)[0])
+    cols = min(len(names), 3)  # at most three panels a row, so the text stays projector-sized
+    rows = -(-len(names) // cols)
+    fig = new_figure((min(3.6 * cols, MAX_WIDTH), 3.2 * rows))
+    axes = list(fig.subplots(rows, cols, squeeze=False).flat)
     for ax, name in zip(axes, names):
         epochs = np.arange(1, len(logs[name]) + 1)
         ax.plot(epochs, logs[name], marker=".", label="train")
         if f"val_{name}" in logs:
             ax.plot(epochs, logs[f"val_{name}"], marker=".", label="validation")
-            ax.legend(fontsize=8)
-        ax.set(title=name, xlabel="epoch")
+            ax.legend(fontsize=PROJECTOR_RC["legend.fontsize"])
+        ax.set_title(name, fontsize=PROJECTOR_RC["axes.titlesize"])
+        ax.set_xlabel("epoch", fontsize=PROJECTOR_RC["axes.labelsize"])
+        ax.tick_params(labelsize=PROJECTOR_RC["xtick.labelsize"])
+    for ax in axes[len(names):]:  # the empty places of the last row
+        ax.set_axis_off()
     if title:
         fig.suptitle(title)
     return fig
@@ -308,13 +323,16 @@ class LiveTraining(keras.callbacks.Callback):
         side = self._grid is not None
         # 10 inches (1000 pixels) wide, so JupyterLab shows it unscaled on a 1400-pixel page;
         # samples take 5.5 of them: with 8 columns, about 65 pixels per digit.
-        body = max(3.0, 5.5 * self._grid.shape[0] / self._grid.shape[1] + 0.7) if side else 3.0
+        # Curves stacked beside the samples need about 1.7 inches each at projector text size.
+        stacked = 1.7 * (len(self.panels) if self.panels else 3)
+        body = max(3.0, 5.5 * self._grid.shape[0] / self._grid.shape[1] + 0.7,
+                   stacked) if side else 3.0
         width, height = 10.0, body + 0.9  # Fixed, so the picture never jumps as it fills.
         fig = Figure(figsize=(width, height), dpi=100)
         FigureCanvasAgg(fig)
         bar = fig.add_axes((0.01, 1 - 0.6 / height, 0.98, 0.25 / height))
         bar.barh(0, done, height=1, color="tab:blue")
-        bar.text(0.5, 0, f"{done:.0%}", ha="center", va="center", fontsize=11,
+        bar.text(0.5, 0, f"{done:.0%}", ha="center", va="center", fontsize=12,
                  color="white" if done > 0.55 else "black")
         bar.set(xlim=(0, 1), ylim=(-0.5, 0.5), xticks=[], yticks=[], facecolor="0.88")
         for spine in bar.spines.values():
@@ -338,13 +356,13 @@ class LiveTraining(keras.callbacks.Callback):
                             label=f"val_{name}" if len(panel) > 1 else "validation")
                 heading.append(f"{name} {values[-1]:.4g}" if values else name)
             if len(ax.get_lines()) > 1:
-                ax.legend(fontsize=9)
-            ax.set_title(" · ".join(heading), fontsize=12, loc="left")
+                ax.legend(fontsize=PROJECTOR_RC["legend.fontsize"])
+            ax.set_title(" · ".join(heading), fontsize=13, loc="left")
             ax.set_xlim(0.5, self._epochs + 0.5)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.tick_params(labelsize=9)
+            ax.tick_params(labelsize=PROJECTOR_RC["xtick.labelsize"])
         if panels:
-            ax.set_xlabel("epoch", fontsize=10)
+            ax.set_xlabel("epoch", fontsize=PROJECTOR_RC["axes.labelsize"])
         else:  # Before the first epoch ends: hold the curves' place.
             ax = fig.add_subplot(curves[0])
             ax.set_axis_off()
@@ -354,7 +372,7 @@ class LiveTraining(keras.callbacks.Callback):
             ax = fig.add_subplot(outer[1])
             ax.imshow(self._grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             ax.set_axis_off()
-            ax.set_title(f"samples after epoch {self._grid_epoch}", fontsize=12, loc="left")
+            ax.set_title(f"samples after epoch {self._grid_epoch}", fontsize=13, loc="left")
         return fig
 
     def _draw(self, final: bool = False) -> None:

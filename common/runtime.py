@@ -53,11 +53,15 @@ class RuntimeReport:
 
 def setup(seed: int = 42, mixed_precision: bool = False,
           deterministic: bool = False) -> RuntimeReport:
-    """Seed everything, configure devices, print and return a compact environment report."""
+    """Seed everything, configure devices, set projector-sized text for figures, print and
+    return a compact environment report."""
     import keras
+    import matplotlib
     import tensorflow as tf
 
-    from common import datasets
+    from common import datasets, plotting
+
+    matplotlib.rcParams.update(plotting.PROJECTOR_RC)
 
     current_mode = mode()
     with quiet.filtered_stderr():  # looking for a GPU logs "failed call to cuInit" without one

@@ -83,6 +83,40 @@ def test_plot_history_from_a_real_fit():
         plotting.plot_history({})
 
 
+def smallest_text_pixels(fig) -> float:
+    """The height in screen pixels of the smallest text drawn in `fig` as JupyterLab shows it
+    on a 1400-pixel page (scaled down when wider than plotting.MAX_WIDTH)."""
+    from unittest import mock
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+
+    sizes, draw_text = [], RendererAgg.draw_text
+
+    def recorded(renderer, gc, x, y, text, prop, *args, **kwargs):
+        if text.strip():
+            sizes.append(prop.get_size_in_points())
+        return draw_text(renderer, gc, x, y, text, prop, *args, **kwargs)
+
+    with mock.patch.object(RendererAgg, "draw_text", recorded):
+        FigureCanvasAgg(fig).draw()
+    scale = min(1.0, plotting.MAX_WIDTH / fig.get_figwidth())
+    return min(sizes) * fig.dpi / 72 * scale
+
+
+def test_history_and_live_view_text_reads_from_the_back_of_a_room():
+    """Ticks, legends and titles at least 16 screen pixels (issue 29 measured 9 to 12)."""
+    logs = {name: [1.0, 0.5, 0.25] for name in ("loss", "reconstruction", "kl", "mae")}
+    logs.update({f"val_{name}": [1.1, 0.6, 0.3] for name in logs})
+    history = rendered(plotting.plot_history(logs))
+    assert smallest_text_pixels(history) >= 16
+    assert history.get_figwidth() <= plotting.MAX_WIDTH
+    view = plotting.LiveTraining(improving_sampler(), rng.normal(size=(32, 2)), title="tiny")
+    tiny_model().fit(np.ones((64, 3)), np.ones((64, 1)), batch_size=16, epochs=2,
+                     validation_split=0.25, verbose=0, callbacks=[view])
+    view.history.update({"kl": [0.1, 0.2], "reconstruction": [3.0, 2.0]})
+    assert smallest_text_pixels(view._figure(*view._status(final=True))) >= 16
+
+
 def improving_sampler():
     calls = []
 

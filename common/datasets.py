@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import io
 import os
 import re
 import socket
@@ -84,7 +86,10 @@ def _load_keras(name: str):
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_SECONDS)  # Keras' downloader sets none itself.
     try:
-        return loader()
+        # Keras prints the download's address and a progress bar; _load's one line says what
+        # was used (and why, when the download failed).
+        with contextlib.redirect_stdout(io.StringIO()):
+            return loader()
     finally:
         socket.setdefaulttimeout(previous)
 

@@ -66,6 +66,25 @@ def test_auto_falls_back_once_when_the_download_fails(monkeypatch, capsys):
     assert calls == ["MNIST"], "the download is tried once per session"
 
 
+def test_a_failed_download_prints_one_line_and_no_address(monkeypatch, capsys):
+    """Keras' downloader prints the file's address before failing; the data cell shows only
+    what was used and why (issue 29)."""
+    import keras
+
+    def downloading():
+        print("Downloading data from https://example.invalid/mnist.npz")
+        raise OSError("[Errno -2] Name or service not known")
+
+    monkeypatch.setenv("COURSE_MODE", "demo")
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", downloading)
+    monkeypatch.setattr(datasets, "_failed_downloads", set())
+    datasets.load_mnist()
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "https://" not in out, out
+    assert "download failed: no internet connection" in out
+
+
 def test_keras_source_uses_keras_and_reports_it(monkeypatch, capsys):
     fake = ((np.zeros((6, 28, 28), np.uint8), np.arange(6)),
             (np.full((2, 28, 28), 255, np.uint8), np.arange(2)))

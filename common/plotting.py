@@ -18,13 +18,8 @@ from common import runtime
 from common.checks import to_numpy
 
 
-# Text sizes read from the back of a lecture room on a 1400-pixel screen: 12 points are 17 pixels
-# in a figure of 100 dpi shown unscaled (at most 10 inches wide). common.setup() makes them
-# matplotlib's defaults, so the notebooks' own plots follow.
-PROJECTOR_RC = {"font.size": 13, "axes.titlesize": 14, "axes.labelsize": 13,
-                "xtick.labelsize": 12, "ytick.labelsize": 12, "legend.fontsize": 12,
-                "figure.titlesize": 15}
-MAX_WIDTH = 10.0  # inches: 1000 pixels, the width JupyterLab shows unscaled on such a screen
+PROJECTOR_RC = runtime.PROJECTOR_RC  # text sizes that read from the back of a lecture room
+MAX_WIDTH = 10.0  # inches: 1000 pixels, the width JupyterLab shows unscaled on a 1400-pixel page
 
 
 def _as_images(images) -> np.ndarray:

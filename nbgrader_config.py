@@ -31,7 +31,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Autograding (see the README's instructor section; `python -m grading` wraps it all).
 # GradingExecute is nbgrader's Execute run in a sandbox: every kernel runs under bubblewrap
-# (grading/sandbox.py) with COURSE_MODE=test, COURSE_OFFLINE=1 and MPLBACKEND=Agg, a memory limit,
+# (grading/sandbox.py) with COURSE_MODE=test, COURSE_OFFLINE=1 and inline figures, a memory limit,
 # recovery from a kernel that dies or hangs (the student's other tasks are still graded), byte
 # limits on outputs, and hidden-test verdicts decided in this process, outside the student's
 # kernel (grading/verdicts.py). GradingSaveAutoGrades scores a test cell by its errors only: a

@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report.class_report(course, args.assignment) / "report.html")
     elif args.command == "formgrader":
         course_folder.formgrader(course, args.port)
+        _refresh_hand_graded(course)
     elif args.command == "seal":
         course_folder.accept(course)
         print(f"sealed {course}: the next export accepts its current state")
@@ -173,6 +174,22 @@ def main(argv: list[str] | None = None) -> int:
             if run.status != "graded":
                 print(f"  not graded: {run.student} ({run.status}: {run.detail})")
     return 0
+
+
+def _refresh_hand_graded(course: Path) -> None:
+    """After a formgrader session: grades.csv, the feedback pages and the class reports made
+    again, so every page shows the points just given by hand."""
+    graded = sorted({p.name for p in (course / "autograded").glob("*/*") if p.is_dir()})
+    if not graded:
+        return
+    print("the formgrader session ended: grades, feedback and reports now include its scores",
+          flush=True)
+    print(f"grades:   {course_folder.export(course)}", flush=True)
+    for assignment in graded:
+        course_folder.feedback(course, assignment)
+        page = report.class_report(course, assignment)
+        print(f"{assignment}: feedback {course / 'feedback'}, report {page / 'report.html'}",
+              flush=True)
 
 
 def _grade(args, course: Path) -> list:

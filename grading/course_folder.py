@@ -127,12 +127,18 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+EXCHANGE = "exchange"  # nbgrader's exchange folder, unused (see course_config)
+
+
 def course_config(course: Path) -> str:
     """The course's nbgrader_config.py: the repository's, pointed at the course folder."""
     return ((REPO / "nbgrader_config.py").read_text()
             + "\n# ---- added by `python -m grading` for this course folder ----\n"
             f"c.CourseDirectory.root = {str(course)!r}\n"
-            f"c.CourseDirectory.db_url = {db_url(course)!r}\n")
+            f"c.CourseDirectory.db_url = {db_url(course)!r}\n"
+            # Submissions come as files (collect), never through nbgrader's exchange; an
+            # exchange folder of the course's own keeps the formgrader from warning about it.
+            f"c.Exchange.root = {str(course / EXCHANGE)!r}\n")
 
 
 def prepare_course(course: Path, assignment: str) -> Path:
@@ -145,6 +151,7 @@ def prepare_course(course: Path, assignment: str) -> Path:
     os.umask(0o077)  # everything the grader writes is the instructor's alone
     course.mkdir(parents=True, exist_ok=True)
     course.chmod(0o700)
+    (course / EXCHANGE).mkdir(exist_ok=True)
     (course / "nbgrader_config.py").write_text(course_config(course))
     source = source_dir() / assignment
     target = course / "solutions" / assignment

@@ -2,7 +2,7 @@
 `nbgrader autograde` alike.
 
 - GradingKernelManager starts each kernel in the sandbox (grading.sandbox) with an address-space
-  limit (RLIMIT_AS), no core dumps, and COURSE_MODE=test, COURSE_OFFLINE=1, MPLBACKEND=Agg.
+  limit (RLIMIT_AS), no core dumps, and COURSE_MODE=test, COURSE_OFFLINE=1, figures inline.
 - GradingExecute (nbgrader's Execute) survives a kernel that dies (os._exit, segfault, memory)
   or a cell that cannot be interrupted: it records the error in that cell, starts a new kernel,
   silently re-runs the earlier cells, and goes on, so the student's other tasks are still
@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -47,7 +48,9 @@ DEFAULT_MEMORY_MB = 4096  # per kernel; the test suite autogrades every assignme
 KERNEL_ENV = {  # every autograded kernel runs in test mode, offline, headless
     "COURSE_MODE": "test",
     "COURSE_OFFLINE": "1",
-    "MPLBACKEND": "Agg",  # figures are made but never rendered: faster, and no display needed
+    # Figures become PNG outputs at the end of their cell, as in JupyterLab, without a display:
+    # graders see the plots written answers discuss (feedback pages, formgrader).
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "MALLOC_ARENA_MAX": "2",  # fewer glibc arenas: less reserved address space per thread
 }
@@ -111,9 +114,17 @@ class GradingKernelManager(AsyncKernelManager):
         return command
 
 
+MESSAGE_WIDTH = 100  # characters per line of the grader's messages as feedback pages show them
+
+
 def _error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
-                                  traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+    """An error the grader adds to a cell; its traceback (what the feedback pages and the
+    formgrader show, in a box that does not wrap) is wrapped to MESSAGE_WIDTH."""
+    shown = "\n".join(textwrap.fill(line, MESSAGE_WIDTH, subsequent_indent="  ",
+                                     break_long_words=False, break_on_hyphens=False) or line
+                       for line in f"{ename}: {evalue}".splitlines())
+    shown = shown.replace(f"{ename}:", f"\x1b[0;31m{ename}\x1b[0m:", 1)
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[shown])
 
 
 def _error_names(cell) -> list[str]:

@@ -186,6 +186,7 @@ def class_report(course: Path, assignment: str) -> Path:
     manual_ids = []
     with Gradebook(course_folder.db_url(course)) as gradebook:
         source = gradebook.find_notebook(stem, assignment)
+        max_score = source.max_score  # autograded and hand-graded
         for cell in source.grade_cells:
             if cell.cell_type == "code":
                 auto_max[cell.name] = cell.max_score
@@ -222,14 +223,16 @@ def class_report(course: Path, assignment: str) -> Path:
 
     total_max = sum(auto_max.values())
     figure_path = out / "scores.png"
-    _histogram([r["total"] for r in rows], total_max, figure_path, assignment)
+    _histogram([r["score"] for r in rows], max_score, figure_path, assignment)
     with open(out / "scores.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *order, "autograded_total", "autograded_max", "flags"])
+        writer.writerow(["student", *order, "autograded_total", "autograded_max", "by_hand",
+                         "by_hand_pending", "score", "max_score", "flags"])
         for row in rows:
             writer.writerow([_spreadsheet_text(row["student"]),
                              *(row["scores"].get(g, 0.0) for g in order), row["total"],
-                             total_max, _spreadsheet_text("; ".join(row["flags"]))])
+                             total_max, row["by_hand"], row["pending"], row["score"], max_score,
+                             _spreadsheet_text("; ".join(row["flags"]))])
     tasks = []
     for grade_id in order:
         values = [r["scores"].get(grade_id, 0.0) for r in rows]
@@ -246,6 +249,7 @@ def class_report(course: Path, assignment: str) -> Path:
               "disagreements": disagreements,
               "warnings": sorted(warned.items(), key=lambda kv: (-len(kv[1]), kv[0])),
               "manual": [(g, titles.get(g, g)) for g in manual_ids], "max": total_max,
+              "max_score": max_score,
               "collected": len(manifest)}
     (out / "report.md").write_text(_report_markdown(report))
     (out / "report.html").write_text(_report_html(report))
@@ -271,6 +275,8 @@ def _student_results(gradebook, course: Path, assignment: str, entry: dict,
         return None, failures, problems, disagreements, set()
     scores = {g.name: (g.auto_score or 0.0) for g in submitted.grades if g.name in auto_max}
     pending = sum(g.max_score for g in submitted.grades if g.needs_manual_grade)
+    by_hand = sum(g.manual_score or 0.0 for g in submitted.grades
+                  if g.name not in auto_max and g.manual_score is not None)
     graded_nb = course / "autograded" / student / assignment / name
     if not graded_nb.exists():
         problems.append((student, "not graded: no autograded notebook "
@@ -298,7 +304,8 @@ def _student_results(gradebook, course: Path, assignment: str, entry: dict,
     if entry.get("sha256") and course_folder.sha256(copy) != entry["sha256"]:
         problems.append((student, "the submitted copy changed after collection"))
     row = {"student": student, "scores": scores, "total": sum(scores.values()), "flags": flags,
-           "pending": pending,
+           "pending": pending, "by_hand": by_hand,
+           "score": submitted.score,  # nbgrader's: what grades.csv says (hand-graded included)
            "feedback": f"../../feedback/{student}/{assignment}/{stem}.html"}
     return row, failures, problems, disagreements, warnings
 
@@ -355,7 +362,7 @@ def _histogram(totals: list[float], total_max: float, path: Path, assignment: st
     width = max(total_max / 10, 0.5) if total_max > 10 else 1.0
     edges = [i * width - width / 2 for i in range(int(total_max / width) + 2)]
     ax.hist(totals, bins=edges, color="#4c72b0", edgecolor="white")
-    ax.set(xlabel=f"autograded score (out of {total_max:g})", ylabel="students",
+    ax.set(xlabel=f"score, hand-graded points included (out of {total_max:g})", ylabel="students",
            title=f"{assignment}: {len(totals)} graded submission(s)", xlim=(edges[0], edges[-1]))
     ax.yaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
@@ -371,11 +378,7 @@ _WARNINGS_TEXT = (
 
 def _report_markdown(report: dict) -> str:
     rows, tasks = report["rows"], report["tasks"]
-    totals = [r["total"] for r in rows]
-    mean = sum(totals) / len(totals) if totals else 0.0
-    lines = [f"# Class report · {report['assignment']}", "",
-             f"{len(rows)} submission(s) graded of {report['collected']} collected; "
-             f"autograded mean {mean:.2f} / {report['max']:g}.", "",
+    lines = [f"# Class report · {report['assignment']}", "", _headline(report), "",
              "![score distribution](scores.png)", "", "## Tasks", "",
              "| task | points | mean | full marks |", "|---|---:|---:|---:|"]
     for task in tasks:
@@ -414,14 +417,35 @@ def _report_markdown(report: dict) -> str:
     pending = _pending_text(rows)
     lines += ([f"- {pending}"] if pending else []) + [f"- `{s}`: {f}" for s, f in flagged] or [
         "Nothing flagged."]
-    lines += ["", "## Students", "", "| student | " + " | ".join(
-        t["grade_id"] for t in tasks) + " | total | by hand, pending | feedback |",
-        "|---|" + "---:|" * (len(tasks) + 2) + "---|"]
+    lines += ["", "## Students", "", _STUDENTS_TEXT, "", "| student | " + " | ".join(
+        str(number) for number in range(1, len(tasks) + 1))
+        + " | autograded | by hand | pending | score | feedback |",
+        "|---|" + "---:|" * (len(tasks) + 4) + "---|"]
     for row in rows:
         lines.append(f"| {row['student']} | " + " | ".join(
             f"{row['scores'].get(t['grade_id'], 0.0):g}" for t in tasks)
-            + f" | {row['total']:g} | {row['pending']:g} | [html]({row['feedback']}) |")
+            + f" | {row['total']:g} | {row['by_hand']:g} | {row['pending']:g} | "
+            f"{row['score']:g} | [html]({row['feedback']}) |")
     return "\n".join(lines) + "\n"
+
+
+_STUDENTS_TEXT = (
+    "Columns 1, 2, … are the tasks in the order of the Tasks table. *autograded* is their sum, "
+    "*by hand* the points given in the formgrader so far, *pending* the hand-graded points no one "
+    "has graded yet, and *score* the student's total as grades.csv has it.")
+
+
+def _headline(report: dict) -> str:
+    """Submissions graded, mean autograded and mean total score (as grades.csv)."""
+    rows = report["rows"]
+    auto = sum(r["total"] for r in rows) / len(rows) if rows else 0.0
+    score = sum(r["score"] for r in rows) / len(rows) if rows else 0.0
+    pending = sum(r["pending"] > 0 for r in rows)
+    return (f"{len(rows)} submission(s) graded of {report['collected']} collected; mean "
+            f"autograded {auto:.2f} / {report['max']:g}, mean score {score:.2f} / "
+            f"{report['max_score']:g} (as grades.csv"
+            + (f"; {pending} student(s) still have answers to grade by hand)." if pending
+               else ")."))
 
 
 def _pending_text(rows: list[dict], named: int = 20) -> str:
@@ -451,8 +475,6 @@ def _md_cell(text: str) -> str:
 def _report_html(report: dict) -> str:
     esc = html.escape
     rows, tasks = report["rows"], report["tasks"]
-    totals = [r["total"] for r in rows]
-    mean = sum(totals) / len(totals) if totals else 0.0
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         # Everything a student wrote is escaped below; and the page runs no script at all.
@@ -462,11 +484,10 @@ def _report_html(report: dict) -> str:
         f"<title>Class report · {esc(report['assignment'])}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
-        "padding:.3em .6em;vertical-align:top}td.n{text-align:right}"
+        "padding:.3em .6em;vertical-align:top;overflow-wrap:anywhere}td.n{text-align:right}"
         "code{background:#f4f4f4}</style></head><body>",
         f"<h1>Class report · {esc(report['assignment'])}</h1>",
-        f"<p>{len(rows)} submission(s) graded of {report['collected']} collected; "
-        f"autograded mean {mean:.2f} / {report['max']:g}.</p>",
+        f"<p>{esc(_headline(report))}</p>",
         "<img src='scores.png' alt='score distribution'>",
         "<h2>Tasks</h2><table><tr><th>task</th><th>points</th><th>mean</th>"
         "<th>full marks</th></tr>"]
@@ -508,13 +529,16 @@ def _report_html(report: dict) -> str:
     parts += ([f"<li>{esc(pending)}</li>"] if pending else []) + [
         f"<li><code>{esc(s)}</code>: {esc(f)}</li>" for s, f in flagged] or [
         "<li>Nothing flagged.</li>"]
-    parts.append("</ul><h2>Students</h2><table><tr><th>student</th>" + "".join(
-        f"<th>{esc(t['grade_id'])}</th>" for t in tasks) + "<th>total</th><th>by hand, pending"
-        "</th><th>feedback</th></tr>")
+    parts.append(f"</ul><h2>Students</h2><p>{esc(_STUDENTS_TEXT)}</p><table><tr><th>student</th>"
+                 + "".join(f"<th title='{esc(t['title'])} ({esc(t['grade_id'])})'>{number}</th>"
+                           for number, t in enumerate(tasks, 1))
+                 + "<th>autograded</th><th>by hand</th><th>pending</th><th>score</th>"
+                 "<th>feedback</th></tr>")
     for row in rows:
         parts.append(f"<tr><td>{esc(row['student'])}</td>" + "".join(
             f"<td class=n>{row['scores'].get(t['grade_id'], 0.0):g}</td>" for t in tasks)
-            + f"<td class=n>{row['total']:g}</td><td class=n>{row['pending']:g}</td>"
+            + f"<td class=n>{row['total']:g}</td><td class=n>{row['by_hand']:g}</td>"
+            f"<td class=n>{row['pending']:g}</td><td class=n><b>{row['score']:g}</b></td>"
             f"<td><a href='{esc(row['feedback'])}'>html</a></td></tr>")
     parts.append("</table></body></html>")
     return "\n".join(parts) + "\n"

@@ -491,6 +491,15 @@ def _text(path: Path) -> str:
     return re.sub(r"\s+", " ", page)
 
 
+def test_feedback_shows_the_figures_the_notebook_made(graded):
+    """Figures made in the sandbox reach the feedback page as images (graders read the plots
+    written answers discuss), never as `<Figure size ...>` text."""
+    page = (graded.course / "feedback" / "solution" / graded.assignment
+            / (graded.stem + ".html")).read_text()
+    assert "data:image/png;base64," in page
+    assert "&lt;Figure size" not in page and "<Figure size" not in page
+
+
 def test_feedback_names_the_cause_of_a_wrong_answer(graded):
     page = graded.course / "feedback" / "wrong_answer" / graded.assignment / (
         graded.stem + ".html")
@@ -545,11 +554,17 @@ def test_class_report(graded):
     assert "`solution`:" not in by_hand, "nothing flagged"
     table = [line.split("|") for line in markdown.split("## Students")[1].splitlines()
              if line.startswith("| ") and "[html]" in line]
-    pending = {cells[1].strip(): float(cells[-3]) for cells in table}
+    pending = {cells[1].strip(): float(cells[-4]) for cells in table}
     assert pending["solution"] > 0, "solution's written answers wait for the formgrader"
     assert pending["untouched"] == 0, "an unanswered question scores 0 with no one's help"
     waiting = sum(points > 0 for points in pending.values())
     assert f"{waiting} student(s) have written answers not graded by hand yet" in by_hand
+    # The report's score of each student is grades.csv's.
+    with open(graded.course / "grades.csv") as handle:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(handle)
+                    if r["assignment"] == graded.assignment and r["score"]}
+    scores = {cells[1].strip(): float(cells[-3]) for cells in table}
+    assert scores == {s: exported[s] for s in scores}, (scores, exported)
 
 
 def test_parallel_grading_had_no_failures(graded):
@@ -781,16 +796,32 @@ def test_formgrader_session_grades_by_hand_and_seals(graded, ending, tmp_path):
                 assert server.poll() is None and time.monotonic() < deadline, "no formgrader"
                 time.sleep(0.5)
         assert "formgrader" in page.lower()
+        assert "warning-exchange" not in call("/formgrader/manage_assignments").decode()
         call(f"/formgrader/api/grade/{grade_id}", json.dumps({"manual_score": top}).encode())
     finally:
         os.killpg(server.pid, getattr(signal, ending))
         output = server.communicate(timeout=120)[0]
     assert server.returncode == 0, output[-2000:]
+    assert "Unwritable directory" not in output, "the formgrader looked for an exchange"
     with pytest.raises(OSError):  # JupyterLab ended with the session
         call("/formgrader")
     with Gradebook(course_folder.db_url(copy)) as gradebook:
         assert gradebook.find_grade_by_id(grade_id).manual_score == top
+        score = gradebook.find_submission(graded.assignment, "solution").score
     assert course_folder.verify(copy) == [], "the session's grade was not sealed"
+    # What people read was made again with the hand-graded points: grades.csv, the report and
+    # the student's feedback page agree with the gradebook.
+    with open(copy / "grades.csv") as handle:
+        (row,) = [r for r in csv.DictReader(handle) if r["student_id"] == "solution"
+                  and r["assignment"] == graded.assignment]
+    assert float(row["score"]) == score and row["hand_graded_points_pending"] == "0", row
+    markdown = (copy / "reports" / graded.assignment / "report.md").read_text()
+    (line,) = [x for x in markdown.split("## Students")[1].splitlines()
+               if x.startswith("| solution |")]
+    assert float(line.split("|")[-3]) == score, line
+    feedback = (copy / "feedback" / "solution" / graded.assignment / f"{graded.stem}.html")
+    assert f"(Score: {round(float(score), 2)} / " in _text(feedback), (
+        "the feedback page does not show the hand-graded total")
 
 
 def test_lms_exports_leave_students_not_graded_blank_and_flagged(tmp_path):
@@ -828,3 +859,18 @@ def test_lms_exports_leave_students_not_graded_blank_and_flagged(tmp_path):
         csv.writer(handle).writerows([fields, rows[0]])
     assert lms.convert(grades, "canvas", tmp_path / "canvas.csv") == [tmp_path / "canvas.csv"]
     assert not flagged.exists()
+
+
+def test_grader_messages_wrap_in_feedback_and_formgrader_boxes():
+    """A message the grader adds to a cell is shown in a box that does not wrap (feedback pages,
+    the formgrader): its traceback is wrapped instead, its text (what scores and the report
+    read) kept whole."""
+    from grading.execute import MESSAGE_WIDTH, _error_output
+
+    message = "the verdict says " + "why it failed " * 40 + "\nTable:\n  a  b"
+    output = _error_output("AssertionError", message)
+    assert output.evalue == message
+    lines = output.traceback[0].replace("\x1b[0;31m", "").replace("\x1b[0m", "").splitlines()
+    assert max(map(len, lines)) <= MESSAGE_WIDTH and len(lines) > 3
+    assert " ".join(" ".join(lines).split()) == " ".join(f"AssertionError: {message}".split())
+    assert "  a  b" in lines, "the message's own lines are kept"

@@ -14,7 +14,9 @@
    whose size changed as modified until it is added again, even when only outputs changed; after
    each save the hook asks git whether the content, outputs stripped, differs from the index and,
    when it does not, re-adds the notebook: that stages nothing and clears the listing.
-   Anywhere else (no git, no filter, an untracked file) the hook does nothing.
+   Anywhere else (no git, no filter, an untracked file) the hook does nothing. JupyterLab's
+   defaults for the environment (`<prefix>/share/jupyter/lab/settings/overrides.json`) also
+   turn off its news pop-up and update check, which cover the notebook on a projector.
 3. `discard`: the hook keeps git quiet but leaves the outputs on disk, where `git checkout`
    does not see them (the index says the file is unchanged). `discard` puts back the committed
    notebook where the rehearsal changed nothing else, and strips only the outputs where it holds
@@ -35,6 +37,9 @@ REPO = Path(__file__).resolve().parent
 CONFIG_NAME = "genmodels-course.json"
 FILTERS = ".gitfilters"  # the filter's settings, committed
 LOCAL_FILTERS = "course-filters"  # those settings with this environment's Python, in .git/
+# JupyterLab's defaults for this environment: no news pop-up over the notebook in class.
+QUIET_LAB = ("@jupyterlab/apputils-extension:notification",
+             {"fetchNews": "false", "checkForUpdates": False})
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -102,6 +107,12 @@ def install(repo: Path = REPO, prefix: Path = Path(sys.prefix)) -> list[str]:
     config.write_text(json.dumps(enable, indent=2) + "\n")
     done.append(f"JupyterLab post-save hook on for this environment ({config}); restart "
                 "running JupyterLab servers")
+    overrides = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    settings = json.loads(overrides.read_text()) if overrides.exists() else {}
+    settings.setdefault(QUIET_LAB[0], {}).update(QUIET_LAB[1])  # the rest stays as it was
+    overrides.parent.mkdir(parents=True, exist_ok=True)
+    overrides.write_text(json.dumps(settings, indent=2) + "\n")
+    done.append(f"JupyterLab asks for no news and checks for no update ({overrides})")
     return done
 
 

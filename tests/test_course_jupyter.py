@@ -23,7 +23,7 @@ NOTEBOOK = course.REPO / "solutions" / "00_setup" / "setup.ipynb"
 def git(repo, *args):
     result = subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c",
                              "user.email=t@example.invalid", *args], capture_output=True,
-                            text=True, timeout=60, check=True)
+                            text=True, timeout=300, check=True)
     return result.stdout
 
 
@@ -38,7 +38,7 @@ def clone(tmp_path):
     shutil.copy(NOTEBOOK, repo / "solutions" / "setup.ipynb")
     prefix = tmp_path / "env"
     lines = course_jupyter.install(repo, prefix)
-    assert len(lines) == 2 and "include.path" in lines[0]
+    assert len(lines) == 3 and "include.path" in lines[0]
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "start")
     return repo, prefix
@@ -69,11 +69,21 @@ def test_install_is_idempotent_and_replaces_an_older_include(clone):
     config = prefix / "etc" / "jupyter" / "jupyter_server_config.d" / "genmodels-course.json"
     assert json.loads(config.read_text()) == {
         "ServerApp": {"jpserver_extensions": {"course_jupyter": True}}}
+    overrides = prefix / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    mine = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+            "@jupyterlab/apputils-extension:notification": {"doNotDisturbMode": True}}
+    overrides.write_text(json.dumps(mine))
+    course_jupyter.install(repo, prefix)
+    assert json.loads(overrides.read_text()) == {
+        "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+        "@jupyterlab/apputils-extension:notification": {
+            "doNotDisturbMode": True, "fetchNews": "false", "checkForUpdates": False}}
 
 
 def test_the_filter_works_from_a_shell_without_the_course_environment(clone):
     """git runs the filter with the environment's Python by its path: a shell whose `python`
-    is another one (here the system's, without nbstripout) still gets a clean `git diff` and `git status`."""
+    is another one (here the system's, without nbstripout) still gets a clean `git diff` and
+    `git status`."""
     repo, _ = clone
     path = repo / "solutions" / "setup.ipynb"
     nbformat.write(rehearsed(path), str(path))

@@ -353,9 +353,25 @@ def _entries(prefix: str, value, out: dict) -> None:
         out[prefix] = value
 
 
+PROBE_RANDOM_SEED = 20240601  # every probe starts from this random state (not a secret)
+
+
+def fresh_random_state() -> None:
+    """Reset Python's, NumPy's and Keras' random state (when the kernel has Keras). Failing code
+    of one task can break the global one: a training step that fails while TensorFlow traces it
+    can leave Keras' unseeded generator empty, and every later `keras.random.normal(...,
+    seed=None)` raises. Reset, that failure costs its own task, not the next probe's."""
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        with contextlib.suppress(Exception):  # a kernel whose Keras is broken: as it is
+            keras.utils.set_random_seed(PROBE_RANDOM_SEED)
+
+
 def probe_record(function, answers: Answers, inputs) -> tuple[list[str], list, list[str]]:
-    """(names, arrays, errors) of one probe; errors[i] is '' when names[i] was computed. A probe
-    that fails as a whole gives the single name '' with its error."""
+    """(names, arrays, errors) of one probe, run from a fresh random state; errors[i] is ''
+    when names[i] was computed. A probe that fails as a whole gives the single name '' with its
+    error."""
+    fresh_random_state()
     try:
         raw: dict = {}
         _entries("", function(answers, inputs), raw)

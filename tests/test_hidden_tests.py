@@ -279,6 +279,31 @@ def test_verdicts_that_exhaust_memory_or_time_fail_only_that_student(tmp_path, m
     assert outcomes["honest"][0] == {"test_a": ["", ""]}, outcomes
 
 
+def test_a_random_state_broken_by_another_task_costs_no_probe():
+    """One early mistake, one task: a NumPy loss in 02's Task 3 makes a training step fail
+    while TensorFlow traces it, which left Keras' unseeded generator empty, so the probe of
+    Task 1 (`keras.random.normal(shape, seed=None)`) raised. Each probe starts from a fresh
+    random state."""
+    import keras
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+
+    class Broken:
+        def next(self, ordered=True):
+            raise ValueError("variable.shape=(2,), Received: value.shape=(0,)")
+
+    def probe(answers, inputs):
+        return {"sample": keras.random.normal((3, 2))}
+
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, Broken())
+    with pytest.raises(ValueError):
+        keras.random.normal((3, 2))
+    names, arrays, errors = probe_runtime.probe_record(probe, probe_runtime.Answers({}), {})
+    assert errors == [""] and arrays[0].shape == (3, 2)
+    again = probe_runtime.probe_record(probe, probe_runtime.Answers({}), {})[1]
+    assert np.array_equal(arrays[0], again[0]), "every probe starts from the same state"
+
+
 def test_lent_functions_give_recorded_outputs_and_gradients_and_nothing_else():
     """Answers.earlier: the solution's calls are recorded (with Jacobians); a student's call
     with the same arguments gets that output and its gradient, any other call the student's

@@ -34,14 +34,16 @@ def designs(assignment: str, test_id: str) -> dict[str, tuple[str | None, bool]]
     return found
 
 
-def calibrate(assignment: str, test_id: str, seeds: list[int]) -> list[dict]:
-    """One row per design: passes, seeds, the verdict module's measure (`design_outcome(got,
-    inputs)["measure"]`, when it has one: the number its target is on) and the
-    seconds of one trial."""
+def calibrate(assignment: str, test_id: str, seeds: list[int], named: str = "") -> list[dict]:
+    """One row per design (those whose name contains `named`): passes, seeds, the verdict
+    module's measure (`design_outcome(got, inputs)["measure"]`, when it has one: the number its
+    target is on) and the seconds of one trial."""
     hidden = course.hidden(assignment)
     measure = getattr(hidden.module, "design_outcome", None)
     rows = []
     for name, (source, should_pass) in designs(assignment, test_id).items():
+        if named not in name:
+            continue
         passed, measures, seconds = 0, [], []
         for seed in seeds:
             inputs = hidden.probe_inputs(seed)
@@ -82,6 +84,8 @@ def main() -> None:
     parser.add_argument("assignment")
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--first-seed", type=int, default=1000)
+    parser.add_argument("--design", default="",
+                        help="only the designs whose name contains this text")
     args = parser.parse_args()
     design_ids = [t for t in verdicts.notebook_test_ids(course.solution_notebook(args.assignment))
                   if t.startswith("test_design_")]
@@ -89,7 +93,7 @@ def main() -> None:
         print(f"{args.assignment} {test_id}, seeds {args.first_seed}..."
               f"{args.first_seed + args.seeds - 1}:")
         calibrate(args.assignment, test_id,
-                  list(range(args.first_seed, args.first_seed + args.seeds)))
+                  list(range(args.first_seed, args.first_seed + args.seeds)), args.design)
 
 
 if __name__ == "__main__":

@@ -112,29 +112,49 @@ def parameters(*models) -> int:
     return int(sum(model.count_params() for model in models))
 
 
-def autoencoder_problems(encoder, decoder, code_size: int,
-                         budget: Budget = AUTOENCODER) -> list[str]:
-    """Why (encoder, decoder) is not a valid autoencoder design: shapes, budget, layers."""
+def learning_rate_problems(learning_rate, name: str = "the learning rate") -> list[str]:
+    """Why `learning_rate` is not one number in (0, 1] for Adam (empty when it is)."""
+    try:
+        value = np.asarray(learning_rate)
+    except Exception:  # whatever a design returned: it is not a number
+        value = np.asarray(None)
+    if not (value.ndim == 0 and value.dtype.kind in "iuf" and math.isfinite(float(value))
+            and 0 < float(value) <= 1):
+        return [f"{name} must be a number in (0, 1]; got {learning_rate!r}"[:200]]
+    return []
+
+
+def network_problems(networks: dict, shapes: dict, budget: Budget) -> list[str]:
+    """Why `networks` ({role: Keras model}) are not a valid design: layers outside the rules,
+    shapes other than `shapes` ({what: (role, "inputs" or "outputs", expected shape)}), more
+    weights than the budget. Empty when they are valid."""
     problems = []
-    for role, model in (("encoder", encoder), ("decoder", decoder)):
+    for role, model in networks.items():
         if not hasattr(model, "to_json"):
             return [f"the {role} is not a Keras model (got {type(model).__name__})"]
         problems += [f"{role}: {p}" for p in config_problems(model.to_json())]
     if problems:
         return problems
-    shapes = {"encoder input": (encoder.inputs, (None, 28, 28, 1)),
-              "encoder output (the code)": (encoder.outputs, (None, code_size)),
-              "decoder input": (decoder.inputs, (None, code_size)),
-              "decoder output": (decoder.outputs, (None, 28, 28, 1))}
-    for what, (tensors, expected) in shapes.items():
-        got = [tuple(t.shape) for t in tensors]
+    for what, (role, side, expected) in shapes.items():
+        got = [tuple(t.shape) for t in getattr(networks[role], side)]
         if got != [expected]:
             problems.append(f"the {what} must have shape {expected}, not "
                             f"{got[0] if len(got) == 1 else got}")
-    used = parameters(encoder, decoder)
+    used = parameters(*networks.values())
     if used > budget.parameters:
         problems.append(f"the design has {used:,} weights; the budget is {budget.parameters:,}")
     return problems
+
+
+def autoencoder_problems(encoder, decoder, code_size: int,
+                         budget: Budget = AUTOENCODER) -> list[str]:
+    """Why (encoder, decoder) is not a valid autoencoder design: shapes, budget, layers."""
+    return network_problems(
+        {"encoder": encoder, "decoder": decoder},
+        {"encoder input": ("encoder", "inputs", (None, 28, 28, 1)),
+         "encoder output (the code)": ("encoder", "outputs", (None, code_size)),
+         "decoder input": ("decoder", "inputs", (None, code_size)),
+         "decoder output": ("decoder", "outputs", (None, 28, 28, 1))}, budget)
 
 
 def train_autoencoder(encoder, decoder, images, learning_rate: float, budget: Budget = AUTOENCODER,
@@ -235,8 +255,9 @@ def autoencoder_advice(encoder, decoder, learning_rate, budget: Budget = AUTOENC
 def try_autoencoder(design, code_size: int, x_train, x_validation, seed: int = 0,
                     budget: Budget = AUTOENCODER) -> dict:
     """Train a design the way the grader does, on `x_train`, and measure it on `x_validation`:
-    {"mse", "parameters", "seconds", "reconstructions"}. `design(code_size)` returns
-    (encoder, decoder, learning_rate); the networks are rebuilt from their configuration."""
+    {"mse", "parameters", "seconds", "reconstructions", "networks": the trained (encoder,
+    decoder)}. `design(code_size)` returns (encoder, decoder, learning_rate); the networks are
+    rebuilt from their configuration."""
     encoder, decoder, learning_rate = design(code_size)
     problems = autoencoder_problems(encoder, decoder, code_size, budget)
     if problems:
@@ -247,7 +268,7 @@ def try_autoencoder(design, code_size: int, x_train, x_validation, seed: int = 0
     seconds = time.perf_counter() - start
     reconstructions = reconstruct(encoder, decoder, x_validation)
     return {"mse": mse(reconstructions, x_validation), "parameters": parameters(encoder, decoder),
-            "seconds": seconds, "reconstructions": reconstructions}
+            "seconds": seconds, "reconstructions": reconstructions, "networks": (encoder, decoder)}
 
 
 # ---- 05_beyond_vae ----
@@ -540,3 +561,402 @@ def proposal_advice(gaps, num_samples: int, target: float = PROPOSAL_TARGET) -> 
                       f"{len(gaps)}): compare q's centre and widths with the posterior's, "
                       "direction by direction (its marginals), and try a few widths around them.")
     return advice or ["compare a few widths of q: the check prints the gap at each K."]
+
+
+# ---- 04_gan ----
+# The design task of 04: a small GAN for the 2-D ring of 8 Gaussians (datasets.toy_ring). The
+# grader rebuilds the two networks from their configurations and trains them with its own GAN
+# loop (hidden_tests/trials.py); the notebook's check trains them with the student's own GAN class
+# (Task 4) and reads the outcome with the student's own modes_covered (Task 5), so nothing here
+# computes a graded answer.
+
+GAN_BUDGET = Budget(parameters=40_000, epochs=40, batch_size=128, train_images=6400)
+GAN_LATENT_DIM = 2  # the noise z fed to the generator
+GAN_BETA_1 = 0.5  # Adam's beta_1 for both networks (the DCGAN paper's)
+GAN_RADIUS = 0.25  # a sample is on a mode when within this distance of its centre (5 std)
+GAN_MODE_CAP = 1 / 8  # the most of the samples one mode counts for in the coverage
+GAN_TARGET = 0.50  # coverage: the share of samples on a mode, at most GAN_MODE_CAP per mode
+GAN_SAMPLES = 2000  # samples drawn from the trained generator to measure it
+
+
+def gan_rate_problems(d_learning_rate, g_learning_rate) -> list[str]:
+    """Why the two learning rates are not numbers in (0, 1] (empty when they are)."""
+    return (learning_rate_problems(d_learning_rate, "d_learning_rate")
+            + learning_rate_problems(g_learning_rate, "g_learning_rate"))
+
+
+def gan_problems(generator, discriminator, latent_dim: int = GAN_LATENT_DIM,
+                 budget: Budget = GAN_BUDGET) -> list[str]:
+    """Why (generator, discriminator) is not a valid GAN design for the ring: shapes, budget,
+    layers."""
+    return network_problems(
+        {"generator": generator, "discriminator": discriminator},
+        {"generator input (the noise z)": ("generator", "inputs", (None, latent_dim)),
+         "generator output (a point)": ("generator", "outputs", (None, 2)),
+         "discriminator input (a point)": ("discriminator", "inputs", (None, 2)),
+         "discriminator output (a logit)": ("discriminator", "outputs", (None, 1))}, budget)
+
+
+def gan_design_parts(result) -> tuple:
+    """(generator, discriminator, d_learning_rate, g_learning_rate) from what design_gan
+    returned, or AssertionError saying what it should return."""
+    if not (isinstance(result, (tuple, list)) and len(result) == 4):
+        raise AssertionError("design_gan: expected a tuple (generator, discriminator, "
+                             f"d_learning_rate, g_learning_rate); got {type(result).__name__}"
+                             + (f" of {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    return tuple(result)
+
+
+def try_gan(design, gan_class, latent_dim: int = GAN_LATENT_DIM, seed: int = 0,
+            budget: Budget = GAN_BUDGET) -> dict:
+    """Train a design as the grader does, with `gan_class` (the notebook's GAN of Task 4, one
+    discriminator step per generator step, Adam with beta_1 GAN_BETA_1 at the design's learning
+    rates), on budget.train_images ring points drawn from `seed`, and draw GAN_SAMPLES points
+    from the trained generator: {"samples", "parameters", "seconds", "d_learning_rate",
+    "g_learning_rate"}. `design(latent_dim)` returns (generator, discriminator,
+    d_learning_rate, g_learning_rate); the networks are rebuilt from their configuration."""
+    import keras
+
+    from common import datasets
+
+    generator, discriminator, d_rate, g_rate = gan_design_parts(design(latent_dim))
+    problems = gan_problems(generator, discriminator, latent_dim, budget)
+    problems += gan_rate_problems(d_rate, g_rate)
+    if problems:
+        raise AssertionError("the design breaks the rules: " + "; ".join(problems))
+    keras.utils.set_random_seed(int(seed))
+    generator, discriminator = rebuild(generator.to_json()), rebuild(discriminator.to_json())
+    gan = gan_class(generator, discriminator, latent_dim=latent_dim, d_steps=1)
+    gan.compile(d_optimizer=keras.optimizers.Adam(float(d_rate), beta_1=GAN_BETA_1),
+                g_optimizer=keras.optimizers.Adam(float(g_rate), beta_1=GAN_BETA_1),
+                steps_per_execution=25)
+    gan.d_optimizer.build(discriminator.trainable_variables)
+    gan.g_optimizer.build(generator.trainable_variables)
+    points = datasets.toy_ring(budget.train_images, seed=int(seed) + 1)
+    start = time.perf_counter()
+    gan.fit(datasets.make_dataset(points, budget.batch_size, seed=int(seed), drop_remainder=True),
+            epochs=budget.epochs, verbose=0, shuffle=False)
+    seconds = time.perf_counter() - start
+    noise = np.random.default_rng([int(seed), 4]).normal(size=(GAN_SAMPLES, latent_dim))
+    samples = np.asarray(generator(noise.astype(np.float32), training=False), np.float32)
+    return {"samples": samples, "parameters": parameters(generator, discriminator),
+            "seconds": seconds, "d_learning_rate": float(d_rate), "g_learning_rate": float(g_rate)}
+
+
+def mode_shares(modes_covered, samples, centers, radius: float = GAN_RADIUS) -> np.ndarray:
+    """Each centre's share of all the samples within `radius`, found with the notebook's own
+    `modes_covered(samples, centers, radius, min_fraction)` (Task 5) asked about one centre at a
+    time: the largest count c for which the centre holds at least c samples, over the number of
+    samples. (len(centers),)."""
+    samples = np.asarray(samples, np.float32)
+    centers = np.asarray(centers, np.float32)
+    if not np.all(np.isfinite(samples)):
+        return np.zeros(len(centers))
+    shares = []
+    for center in centers:
+        low, high = 0, len(samples)
+        while low < high:  # the centre holds at least `low` samples
+            middle = (low + high + 1) // 2
+            if modes_covered(samples, center[None], radius,
+                             min_fraction=(middle - 0.5) / len(samples)) == 1:
+                low = middle
+            else:
+                high = middle - 1
+        shares.append(low / len(samples))
+    return np.array(shares)
+
+
+def coverage(shares) -> float:
+    """The share of the samples that sit on a mode, each mode counting for at most GAN_MODE_CAP
+    of them: about 1 for a generator that draws every mode equally and nothing else, at most
+    6/8 for one that misses two modes."""
+    return float(np.minimum(np.asarray(shares, np.float64), GAN_MODE_CAP).sum())
+
+
+def gan_advice(generator, discriminator, d_learning_rate, g_learning_rate, covered: int,
+               budget: Budget = GAN_BUDGET) -> list[str]:
+    """What usually holds a ring GAN back, from its configuration and the number of modes its
+    samples covered (for a failure message: the causes to look at first)."""
+    advice = []
+    hidden = [a for a in _activations(generator) if a != "linear"]
+    if not hidden:
+        advice.append("the generator is linear: it can only stretch the Gaussian noise into "
+                      "another Gaussian, never tear it into 8 separate modes. Give its hidden "
+                      "layers a nonlinear activation.")
+    used = {"generator": generator.count_params(), "discriminator": discriminator.count_params()}
+    if used["generator"] < 1000:
+        advice.append(f"the generator has {used['generator']:,} weights: too few to fold the noise "
+                      "into 8 separate clusters (try two hidden layers of a few dozen units).")
+    if used["discriminator"] < used["generator"] / 4:
+        advice.append(f"the discriminator ({used['discriminator']:,} weights) is much smaller than "
+                      f"the generator ({used['generator']:,}): a critic that cannot tell where the "
+                      "modes are cannot show the generator where to go.")
+    steps = budget.epochs * (budget.train_images // budget.batch_size)
+    for name, rate in (("discriminator", d_learning_rate), ("generator", g_learning_rate)):
+        if rate < 1e-4:
+            advice.append(f"training lasts {steps} steps: at a learning rate of {rate:g} the "
+                          f"{name} barely moves from its random start.")
+        if rate > 2e-2:
+            advice.append(f"a learning rate of {rate:g} is large for Adam: the {name} overshoots "
+                          "and the game oscillates instead of settling.")
+    if g_learning_rate > 2 * d_learning_rate:
+        advice.append("the generator learns faster than the critic: that is the mode-collapse "
+                      "experiment above. Let the critic keep up.")
+    if covered < 8 and not advice:
+        advice.append(f"{covered} of 8 modes covered: the generator collapsed onto part of the "
+                      "ring. Let the critic keep up, or give both networks more room.")
+    return advice or ["most samples must sit on a mode, not on the paths between modes: compare "
+                      "a few learning rates and widths, and look at the scatter plot."]
+
+
+# ---- 06_beyond_gan ----
+# The design task of 06: a generator that turns a digit's edge map into the digit (pix2pix's
+# task, trained here with its L1 term only), under a weight budget, graded on its mean L1 error
+# on held-out pairs. Images are in [-1, 1] as in the notebook; errors are reported with pixels
+# in [0, 1] (half the error in [-1, 1] units), like the notebook's figures.
+
+TRANSLATOR = Budget(parameters=50_000, epochs=3, batch_size=32, train_images=2000)
+TRANSLATOR_TARGET = 0.048  # mean |G(x) - y| on held-out pairs, pixels in [0, 1], outputs clipped
+TRANSLATOR_HELD_OUT = 500  # held-out pairs the error is measured on
+
+
+def translator_l1(outputs, digits) -> float:
+    """The mean absolute error of `outputs` (clipped to [-1, 1]) against `digits`, both in
+    [-1, 1], reported with pixels in [0, 1]; inf when the outputs are not finite."""
+    outputs = np.asarray(outputs, np.float64)
+    if not np.all(np.isfinite(outputs)):
+        return float("inf")
+    return float(np.mean(np.abs(np.clip(outputs, -1.0, 1.0) - np.asarray(digits, np.float64))) / 2)
+
+
+def translator_problems(generator, budget: Budget = TRANSLATOR) -> list[str]:
+    """Why `generator` is not a valid translator design: a Keras model of standard layers from
+    edge maps (None, 28, 28, 1) to digits (None, 28, 28, 1), within the weight budget."""
+    return network_problems(
+        {"generator": generator},
+        {"generator's input (the edge map)": ("generator", "inputs", (None, 28, 28, 1)),
+         "generator's output (the digit)": ("generator", "outputs", (None, 28, 28, 1))}, budget)
+
+
+def translator_design_parts(result) -> tuple:
+    """(generator, learning_rate) from what design_translator returned, or AssertionError saying
+    what it should return."""
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise AssertionError("design_translator: expected a tuple (generator, learning_rate); got "
+                             f"{type(result).__name__}"
+                             + (f" of {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    return tuple(result)
+
+
+def translator_pairs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(training edge maps, training digits, validation edge maps, validation digits) for trying
+    a design in a notebook, in [-1, 1]: the first `TRANSLATOR.train_images` digits of MNIST's
+    training split and the `TRANSLATOR_HELD_OUT` after them (the grader draws its own pairs)."""
+    import contextlib
+    import io
+
+    from common import datasets
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        (pool, _), _ = datasets.load_mnist()
+    size = TRANSLATOR.train_images
+    train = pool[:size] * 2.0 - 1.0
+    validation = pool[size:size + TRANSLATOR_HELD_OUT] * 2.0 - 1.0
+    return (datasets.edge_map(train), train, datasets.edge_map(validation), validation)
+
+
+def try_translator(design, edges_train, digits_train, edges_validation, digits_validation,
+                   seed: int = 0, budget: Budget = TRANSLATOR) -> dict:
+    """Train a design as the grader does (L1 loss only, Adam at the design's learning rate,
+    `budget.epochs` epochs in batches of `budget.batch_size`; the generator rebuilt from its
+    configuration) on the first `budget.train_images` pairs, and measure it on the validation
+    pairs: {"l1", "parameters", "seconds", "outputs", "generator"}."""
+    import keras
+
+    generator, learning_rate = translator_design_parts(design())
+    problems = translator_problems(generator, budget) + learning_rate_problems(learning_rate)
+    if problems:
+        raise AssertionError("the design breaks the rules: " + "; ".join(problems))
+    keras.utils.set_random_seed(int(seed))
+    generator = rebuild(generator.to_json())
+    generator.compile(optimizer=keras.optimizers.Adam(float(learning_rate)),
+                      loss="mean_absolute_error")
+    size = budget.train_images
+    start = time.perf_counter()
+    generator.fit(np.asarray(edges_train, np.float32)[:size],
+                  np.asarray(digits_train, np.float32)[:size], epochs=budget.epochs,
+                  batch_size=budget.batch_size, shuffle=True, verbose=0)
+    seconds = time.perf_counter() - start
+    outputs = np.asarray(generator.predict(np.asarray(edges_validation, np.float32),
+                                           batch_size=250, verbose=0), np.float32)
+    return {"l1": translator_l1(outputs, digits_validation), "parameters": parameters(generator),
+            "seconds": seconds, "outputs": np.clip(outputs, -1.0, 1.0), "generator": generator}
+
+
+def _has_skip(generator) -> bool:
+    """Whether some layer of the model merges two paths (Concatenate, Add, ...)."""
+    merging = {"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum"}
+    return any(type(layer).__name__ in merging for layer in generator.layers)
+
+
+def translator_advice(generator, learning_rate, budget: Budget = TRANSLATOR) -> list[str]:
+    """What usually holds a translator back, as far as its configuration shows (for a failure
+    message: the causes to look at first)."""
+    advice = []
+    activations = _activations(generator)
+    if not [a for a in activations if a != "linear"]:
+        advice.append("every layer is linear: a linear filter can thicken the outline but cannot "
+                      "decide which side of it is ink. Give the hidden layers a nonlinear "
+                      "activation.")
+    last = activations[-1:] or ["linear"]
+    if last[0] in ("sigmoid", "hard_sigmoid", "relu", "softplus", "exponential"):
+        advice.append(f"the output activation ({last[0]}) cannot go below 0, but the digits are in "
+                      "[-1, 1] and the background, most of every image, is -1: use a linear "
+                      "output (or one with that range).")
+    if last[0] in ("tanh", "hard_tanh", "soft_sign"):
+        advice.append(f"a {last[0]} output saturates at the background's -1 early in training, "
+                      "and its gradient then vanishes (the notebook's note on the U-Net's last "
+                      "layer): try a linear output.")
+    used = parameters(generator)
+    if used < 1000:
+        advice.append(f"the generator has {used:,} weights: too few to tell a stroke's inside "
+                      "from its outside (try a few convolutions of 16 to 32 channels).")
+    steps = budget.epochs * math.ceil(budget.train_images / budget.batch_size)
+    if isinstance(learning_rate, (int, float)) and learning_rate < 3e-4:
+        advice.append(f"training lasts {steps} steps: with a learning rate of {learning_rate:g} "
+                      "Adam barely leaves the random start (try 1e-3 to 3e-3).")
+    if isinstance(learning_rate, (int, float)) and learning_rate > 1e-2:
+        advice.append(f"a learning rate of {learning_rate:g} is large for Adam: the error may "
+                      "jump around instead of falling.")
+    if not _has_skip(generator) and any(
+            getattr(layer, "strides", (1, 1)) != (1, 1) for layer in generator.layers):
+        advice.append("the network shrinks the image and grows it back without a skip "
+                      "connection: the outline's exact position must then pass through the "
+                      "bottleneck. A skip (Concatenate or Add of an earlier map) or a network "
+                      "that keeps the full resolution keeps it.")
+    return advice or ["compare a few widths, depths and learning rates: the check prints each "
+                      "try's error against the target."]
+
+
+# ---- 02_vae ----
+# The design task of 02: a VAE for binarised digits whose held-out negative ELBO (nats per image)
+# must get under a bound after a short, fixed training. The notebook's check trains a design with
+# the student's own VAE class (Task 5); the grader trains it with its own loop (the hidden
+# tests' trials.py). Nothing here computes a term of the ELBO.
+
+VAE_BUDGET = Budget(parameters=500_000, epochs=10, batch_size=64, train_images=3000)
+VAE_MAX_LATENT = 16  # latent dimensions a design may use (1 to 16)
+VAE_TARGET = 121.0  # nats per image: the held-out negative ELBO must be at most this
+
+
+def vae_problems(encoder, decoder, budget: Budget = VAE_BUDGET,
+                 max_latent: int = VAE_MAX_LATENT) -> list[str]:
+    """Why (encoder, decoder) is not a valid VAE design: the encoder maps images (None, 28, 28,
+    1) to the two outputs [z_mean, z_log_var], each (None, k) with 1 <= k <= max_latent; the
+    decoder maps codes (None, k) to pixel probabilities (None, 28, 28, 1); standard layers
+    only; within the weight budget. Empty when it is valid."""
+    problems = network_problems(
+        {"encoder": encoder, "decoder": decoder},
+        {"encoder's input": ("encoder", "inputs", (None, 28, 28, 1)),
+         "decoder's output": ("decoder", "outputs", (None, 28, 28, 1))}, budget)
+    if any(not hasattr(m, "to_json") or config_problems(m.to_json()) for m in (encoder, decoder)):
+        return problems  # not models, or layers outside the rules: their shapes can wait
+    outputs = [tuple(t.shape) for t in encoder.outputs]
+    latent = outputs[0][-1] if outputs and len(outputs[0]) == 2 else None
+    if len(outputs) != 2 or latent is None or any(s != (None, latent) for s in outputs):
+        problems.append(f"the encoder must have two outputs [z_mean, z_log_var] of the same "
+                        f"shape (None, latent_dim), not "
+                        f"{outputs[0] if len(outputs) == 1 else outputs}")
+    elif not 1 <= latent <= max_latent:
+        problems.append(f"the latent size is {latent}; a design may use 1 to {max_latent} "
+                        "latent dimensions")
+    codes = [tuple(t.shape) for t in decoder.inputs]
+    if latent is not None and codes != [(None, latent)]:
+        problems.append(f"the decoder's input must have the codes' shape (None, {latent}), not "
+                        f"{codes[0] if len(codes) == 1 else codes}")
+    return problems
+
+
+def vae_digits() -> tuple[np.ndarray, np.ndarray]:
+    """(training digits, validation digits), binarised, for trying a design in a notebook: the
+    first `VAE_BUDGET.train_images` images of MNIST's training split and the 1,000 after them
+    (the grader draws its own, and holds its test digits out)."""
+    import contextlib
+    import io
+
+    from common import datasets
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        (pool, _), _ = datasets.load_mnist()
+    size = VAE_BUDGET.train_images
+    return datasets.binarize(pool[:size]), datasets.binarize(pool[size:size + 1000])
+
+
+def try_vae(design, VAE, x_train, x_validation, seed: int = 0, budget: Budget = VAE_BUDGET,
+            repeats: int = 4) -> dict:
+    """Train a design under the budget with your own `VAE` class (Task 5: beta = 1, Adam at the
+    design's learning rate) on `x_train`, and measure it on `x_validation` with the same class
+    (`evaluate`: the batch mean of reconstruction + KL, through one sampled code per image,
+    averaged over `repeats` passes): {"nelbo", "reconstruction", "kl", "latent_dim",
+    "parameters", "seconds", "vae"}. `design()` returns (encoder, decoder, learning_rate); the
+    networks are rebuilt from their configuration, untrained, as the grader does."""
+    import keras
+
+    encoder, decoder, learning_rate = design()
+    problems = vae_problems(encoder, decoder, budget) + learning_rate_problems(learning_rate)
+    if problems:
+        raise AssertionError("the design breaks the rules: " + "; ".join(problems))
+    keras.utils.set_random_seed(int(seed))
+    encoder, decoder = rebuild(encoder.to_json()), rebuild(decoder.to_json())
+    vae = VAE(encoder, decoder, beta=1.0)
+    vae.compile(optimizer=keras.optimizers.Adam(float(learning_rate)))
+    start = time.perf_counter()
+    vae.fit(np.asarray(x_train, np.float32)[:budget.train_images], epochs=budget.epochs,
+            batch_size=budget.batch_size, shuffle=True, verbose=0)
+    seconds = time.perf_counter() - start
+    logs = [vae.evaluate(np.asarray(x_validation, np.float32), batch_size=500, verbose=0,
+                         return_dict=True) for _ in range(repeats)]
+    mean = {name: float(np.mean([float(log[name]) for log in logs]))
+            for name in ("loss", "reconstruction_loss", "kl_loss")}
+    return {"nelbo": mean["loss"], "reconstruction": mean["reconstruction_loss"],
+            "kl": mean["kl_loss"], "latent_dim": int(encoder.outputs[0].shape[-1]),
+            "parameters": parameters(encoder, decoder), "seconds": seconds, "vae": vae}
+
+
+def vae_advice(encoder, decoder, learning_rate, budget: Budget = VAE_BUDGET) -> list[str]:
+    """What usually holds a VAE design back, as far as its configuration shows (for a failure
+    message: the causes to look at first)."""
+    advice = []
+    last = _activations(decoder)[-1:] or ["linear"]
+    if last[0] != "sigmoid":
+        advice.append("the decoder must end with pixel probabilities: a sigmoid last. Without it "
+                      "the outputs are logits, and the loss (on probabilities, limited to "
+                      "[1e-7, 1 - 1e-7]) gets no gradient from most pixels.")
+    hidden = [a for a in _activations(encoder)[:-2] + _activations(decoder)[:-1]
+              if a != "linear"]
+    if not hidden:
+        advice.append("every hidden layer is linear: the decoder is then one logistic layer of "
+                      "a linear function of the code. Give the hidden layers a nonlinear "
+                      "activation (relu, elu).")
+    try:
+        latent = int(encoder.outputs[0].shape[-1])
+    except (AttributeError, IndexError, TypeError):
+        latent = VAE_MAX_LATENT
+    if latent < VAE_MAX_LATENT // 2:
+        advice.append(f"a code of {latent} numbers is a narrow bottleneck: the KL term switches "
+                      "off the dimensions a design does not need, so more of them (up to "
+                      f"{VAE_MAX_LATENT}) costs little and can carry more of each digit.")
+    used = parameters(encoder, decoder)
+    if used < budget.parameters // 3:
+        advice.append(f"the design uses {used:,} of its {budget.parameters:,} weights: wider "
+                      "hidden layers learn more in a few epochs.")
+    steps = budget.epochs * math.ceil(budget.train_images / budget.batch_size)
+    if isinstance(learning_rate, (int, float)) and learning_rate < 2e-3:
+        advice.append(f"training lasts {steps} steps: with a learning rate of {learning_rate:g} "
+                      "Adam is still far from its best when the budget ends (try 2e-3 to "
+                      "5e-3).")
+    if isinstance(learning_rate, (int, float)) and learning_rate > 2e-2:
+        advice.append(f"a learning rate of {learning_rate:g} is large for Adam: the loss may "
+                      "jump around instead of falling.")
+    return advice or ["compare a few widths, latent sizes and learning rates: the check prints "
+                      "each try's negative ELBO against the target."]

@@ -629,3 +629,68 @@ HIDDEN_ONLY = {
                        "decodes z_mean instead of a sample"},
     "test_build_cvae": {"encoder ignores the image"},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Design task: design_vae (weak designs must fail on at least 99% of seeds; see
+# python -m benchmarks.designs 02_vae)
+
+DESIGN = """
+def design_vae():
+    latent_dim = 16
+    images = keras.Input((28, 28, 1))
+    h = layers.Dense(300, activation="relu")(layers.Flatten()(images))
+    encoder = keras.Model(images, [layers.Dense(latent_dim)(h), layers.Dense(latent_dim)(h)])
+    codes = keras.Input((latent_dim,))
+    h = layers.Dense(300, activation="relu")(codes)
+    decoder = keras.Model(codes, layers.Reshape((28, 28, 1))(
+        layers.Dense(784, activation="sigmoid")(h)))
+    return encoder, decoder, 3e-3
+"""
+
+DESIGN_MUTANTS = {
+    "linear hidden layers: a logistic decoder of a linear map": DESIGN.replace(
+        'Dense(300, activation="relu")', "Dense(300)"),
+    "a learning rate too small for the budget": DESIGN.replace("3e-3", "1e-5"),
+    "decoder without a sigmoid: logits scored as probabilities": DESIGN.replace(
+        'Dense(784, activation="sigmoid")', "Dense(784)"),
+    "a latent size of 1": DESIGN.replace("latent_dim = 16", "latent_dim = 1"),
+    "over the weight budget: 1,024 units": DESIGN.replace("Dense(300", "Dense(1024"),
+    "an autoencoder in disguise: log-variances pinned near -20": DESIGN.replace(
+        "layers.Dense(latent_dim)(h)])",
+        "layers.Dense(latent_dim, kernel_initializer='zeros',\n"
+        "                                                    bias_initializer=keras.initializers."
+        "Constant(-20.0))(h)])"),
+    "z_mean and z_log_var concatenated into one output": DESIGN.replace(
+        "[layers.Dense(latent_dim)(h), layers.Dense(latent_dim)(h)]",
+        "layers.Concatenate()([layers.Dense(latent_dim)(h), layers.Dense(latent_dim)(h)])"),
+    "a Lambda layer that hands the decoder the image": """
+_stash = {}
+def design_vae():
+    images = keras.Input((28, 28, 1))
+    kept = layers.Lambda(lambda x: _stash.setdefault("x", x))(images)
+    h = layers.Flatten()(kept)
+    encoder = keras.Model(images, [layers.Dense(16)(h), layers.Dense(16)(h)])
+    codes = keras.Input((16,))
+    decoder = keras.Model(codes, layers.Lambda(lambda z: _stash["x"])(codes))
+    return encoder, decoder, 3e-3
+""",
+}
+
+DESIGN_VARIANTS = {
+    "the reference recipe: 300 ReLU units each way, 16 latents, learning rate 3e-3": DESIGN,
+    "a convolutional encoder and a dense decoder": """
+def design_vae():
+    images = keras.Input((28, 28, 1))
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(images)
+    h = layers.Flatten()(layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(h))
+    encoder = keras.Model(images, [layers.Dense(16, name="z_mean")(h),
+                                   layers.Dense(16, name="z_log_var")(h)])
+    codes = keras.Input((16,))
+    h = layers.Dense(300, activation="relu")(codes)
+    pixels = layers.Reshape((28, 28, 1))(layers.Dense(784, activation="sigmoid")(h))
+    return encoder, keras.Model(codes, pixels), 3e-3
+""",
+}
+
+MUTANTS["test_design_vae"] = DESIGN_MUTANTS
+VARIANTS["test_design_vae"] = DESIGN_VARIANTS

@@ -364,6 +364,64 @@ def _nearest(loss="np.abs(known * (candidates - image)).sum(axis=(1, 2, 3))",
     return _NEAREST.replace("LOSS", loss).replace("RESULT", result)
 
 
+# --------------------------------------------------------------------------- Task 9 sources
+
+DESIGN = """
+def design_gan(latent_dim):
+    generator = keras.Sequential([keras.Input((latent_dim,)), layers.Dense(96, activation="relu"),
+                                  layers.Dense(96, activation="relu"), layers.Dense(2)])
+    discriminator = keras.Sequential([keras.Input((2,)), layers.Dense(128, activation="relu"),
+                                      layers.Dense(128, activation="relu"), layers.Dense(1)])
+    return generator, discriminator, 1e-3, 1e-3
+"""
+_HIDDEN_G = 'layers.Dense(96, activation="relu"),\n                                  layers.Dense(96, activation="relu"), layers.Dense(2)'
+_HIDDEN_D = 'layers.Dense(128, activation="relu"),\n                                      layers.Dense(128, activation="relu"), layers.Dense(1)'
+
+DESIGN_MUTANTS = {
+    "a linear generator: Gaussian noise in, a Gaussian out": DESIGN.replace(
+        _HIDDEN_G, "layers.Dense(96), layers.Dense(96), layers.Dense(2)"),
+    "a generator of 4 hidden units": DESIGN.replace(
+        _HIDDEN_G, 'layers.Dense(4, activation="relu"), layers.Dense(2)'),
+    "learning rates too small for the budget": DESIGN.replace("1e-3, 1e-3", "1e-5, 1e-5"),
+    "learning rates too large for Adam": DESIGN.replace("1e-3, 1e-3", "0.1, 0.1"),
+    "a linear discriminator, much weaker than the generator": DESIGN.replace(
+        _HIDDEN_D, "layers.Dense(1)"),
+    "over the weight budget: 256 units": DESIGN.replace("Dense(96", "Dense(256"),
+    "the ring's centres in a Constant initialiser": """
+def design_gan(latent_dim):
+    centres = common.datasets.ring_centers()
+    generator = keras.Sequential([keras.Input((latent_dim,)), layers.Dense(8, activation="softmax"),
+                                  layers.Dense(2, kernel_initializer=keras.initializers.Constant(centres))])
+    discriminator = keras.Sequential([keras.Input((2,)), layers.Dense(64, activation="relu"),
+                                      layers.Dense(1)])
+    return generator, discriminator, 1e-3, 1e-3
+""",
+    "a Lambda layer that draws the ring itself": """
+def design_gan(latent_dim):
+    noise = keras.Input((latent_dim,))
+    angle = layers.Lambda(lambda z: 2 * np.pi * keras.ops.floor(8 * keras.ops.sigmoid(z[:, :1])) / 8)(noise)
+    points = layers.Lambda(lambda a: 2 * keras.ops.concatenate([keras.ops.cos(a), keras.ops.sin(a)], axis=1))(angle)
+    generator = keras.Model(noise, points)
+    discriminator = keras.Sequential([keras.Input((2,)), layers.Dense(64, activation="relu"),
+                                      layers.Dense(1)])
+    return generator, discriminator, 1e-3, 1e-3
+""",
+}
+
+DESIGN_VARIANTS = {
+    "the reference recipe: a 96-unit generator, a 128-unit critic, learning rates 1e-3": DESIGN,
+    "the functional API, LeakyReLU, a 64-unit generator, the critic twice as fast": """
+def design_gan(latent_dim):
+    z = keras.Input((latent_dim,))
+    h = layers.LeakyReLU(0.2)(layers.Dense(64)(z))
+    generator = keras.Model(z, layers.Dense(2)(layers.LeakyReLU(0.2)(layers.Dense(64)(h))))
+    x = keras.Input((2,))
+    h = layers.LeakyReLU(0.2)(layers.Dense(128)(x))
+    discriminator = keras.Model(x, layers.Dense(1)(layers.LeakyReLU(0.2)(layers.Dense(128)(h))))
+    return generator, discriminator, 2e-3, 1e-3
+""",
+}
+
 MUTANTS = {
     "test_discriminator_loss": {
         "half the sum of the two terms (d2l's average)": _D2L_AVERAGE,
@@ -580,6 +638,7 @@ def inpaint(generator, damaged, mask, steps=300, learning_rate=0.05, seed=0):
         "compares G(z) with the mask instead of the image": _nearest(
             loss="np.abs(known * candidates - known).sum(axis=(1, 2, 3))"),
     },
+    "test_design_gan": DESIGN_MUTANTS,
 }
 
 VARIANTS = {
@@ -804,6 +863,7 @@ def nearest_latent(generator, damaged, mask, pool):
     return np.asarray(pool)[losses.argmin(axis=1)]
 """,
     },
+    "test_design_gan": DESIGN_VARIANTS,
 }
 
 HIDDEN_ONLY = {

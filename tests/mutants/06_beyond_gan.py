@@ -113,6 +113,68 @@ def adain(features, style_scale, style_bias, epsilon=1e-5):
 """
 
 
+# ---------------------------------------------------------------------------------------------
+# Design task: design_translator (weak designs must fail on at least 99% of seeds; see
+# python -m benchmarks.designs 06_beyond_gan)
+
+DESIGN = """
+def design_translator():
+    edges = keras.Input((28, 28, 1))
+    down_14 = layers.LeakyReLU(0.2)(layers.Conv2D(20, 4, strides=2, padding="same")(edges))
+    down_7 = layers.LeakyReLU(0.2)(layers.Conv2D(40, 4, strides=2, padding="same")(down_14))
+    up_14 = layers.ReLU()(layers.Conv2DTranspose(20, 4, strides=2, padding="same")(down_7))
+    up_14 = layers.Concatenate()([up_14, down_14])
+    up_28 = layers.ReLU()(layers.Conv2DTranspose(20, 4, strides=2, padding="same")(up_14))
+    up_28 = layers.Concatenate()([up_28, edges])
+    digits = layers.Conv2D(1, 3, padding="same")(up_28)
+    return keras.Model(edges, digits), 5e-3
+"""
+
+DESIGN_MUTANTS = {
+    "the edge map itself: an identity generator": """
+def design_translator():
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Activation("linear")]), 1e-3
+""",
+    "a linear generator: one convolution, no activation": """
+def design_translator():
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(1, 5, padding="same")]), 3e-3
+""",
+    "a tiny generator: 4 channels, 77 weights": """
+def design_translator():
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(4, 3, padding="same", activation="relu"),
+                             layers.Conv2D(1, 3, padding="same")]), 3e-3
+""",
+    "a learning rate too small for the budget": DESIGN.replace("5e-3", "1e-5"),
+    "a sigmoid output: never below 0, the background is -1": DESIGN.replace(
+        'layers.Conv2D(1, 3, padding="same")', 'layers.Conv2D(1, 3, padding="same", activation="sigmoid")'),
+    "a tanh output (04's generator): saturates at -1": DESIGN.replace(
+        'layers.Conv2D(1, 3, padding="same")', 'layers.Conv2D(1, 3, padding="same", activation="tanh")'),
+    "the notebook's U-Net copied as it is: over the weight budget": DESIGN.replace(
+        "Conv2D(20", "Conv2D(32").replace("Conv2D(40", "Conv2D(64").replace(
+        "Conv2DTranspose(20", "Conv2DTranspose(32"),
+    "a Lambda layer": """
+def design_translator():
+    edges = keras.Input((28, 28, 1))
+    hidden = layers.Conv2D(16, 3, padding="same", activation="relu")(edges)
+    thick = layers.Lambda(lambda x: tf.nn.max_pool2d(x, 3, 1, "SAME"))(edges)
+    digits = layers.Conv2D(1, 3, padding="same")(layers.Concatenate()([hidden, thick]))
+    return keras.Model(edges, digits), 3e-3
+""",
+}
+
+DESIGN_VARIANTS = {
+    "a U-Net of 39,010 weights, learning rate 3e-3": DESIGN.replace("5e-3", "3e-3"),
+    "full resolution: the edge map plus a learned correction (Add), learning rate 2e-3": """
+def design_translator():
+    edges = keras.Input((28, 28, 1))
+    hidden = layers.Conv2D(32, 3, padding="same", activation="relu")(edges)
+    hidden = layers.Conv2D(32, 3, padding="same", activation="relu")(hidden)
+    correction = layers.Conv2D(1, 3, padding="same")(hidden)
+    return keras.Model(edges, layers.Add()([edges, correction])), 2e-3
+""",
+}
+
+
 MUTANTS = {
     "test_laplacian_pyramid": {
         "down-sampling takes every second pixel": """
@@ -249,7 +311,7 @@ def adain(features, style_scale, style_bias, epsilon=1e-5):
     scale, bias = np.asarray(style_scale)[:, None, None, :], np.asarray(style_bias)[:, None, None, :]
     return (scale * (x - mean) / np.sqrt(var + epsilon) + bias).astype(np.float32)
 """,
-    },
+    },    "test_design_translator": DESIGN_MUTANTS,
 }
 
 VARIANTS = {
@@ -420,7 +482,7 @@ def adain(features, style_scale, style_bias, epsilon=1e-5):
     y = (x - mean) / std * tf.cast(style_scale, tf.float32)[:, :, None, None] + tf.cast(style_bias, tf.float32)[:, :, None, None]
     return tf.transpose(y, (0, 2, 3, 1))
 """,
-    },
+    },    "test_design_translator": DESIGN_VARIANTS,
 }
 
 # The mutants above that pass every visible check: only the hidden tests' verdicts catch them.

@@ -479,3 +479,15 @@ def probe_test_build_cvae(answers, inputs):
         cvae_decoder_name(latent_dim, num_classes, count):
             lambda: small()[1]([small_codes, small_labels]),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Design task: design_vae
+
+
+def probe_test_design_vae(answers, inputs):
+    """The design as data (its networks' configurations and its learning rate), never a
+    number it reached: the grader trains it itself (trials.py)."""
+    encoder, decoder, learning_rate = answers["design_vae"]()
+    return {"encoder": encoder.to_json(), "decoder": decoder.to_json(),
+            "learning_rate": float(learning_rate)}

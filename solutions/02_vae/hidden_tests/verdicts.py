@@ -12,9 +12,12 @@ One mistake costs one task: Task 5's probe lends the solution's sample_latent, k
 reconstruction_loss for the calls the solution's VAE made on Task 5's own inputs (see probes.py),
 which are drawn apart from those of Tasks 1-3 (another random stream)."""
 
+import contextlib
+import io
+
 import numpy as np
 
-from common import checks
+from common import checks, datasets, design
 
 from .probes import (
     CVAE_CODES,
@@ -58,7 +61,10 @@ from .probes import (
 
 # Task 5's VAE calls the functions of Tasks 1-3 (its probe lends correct ones: answers.earlier).
 DEPENDS = {"test_vae_model": ("test_sample_latent", "test_kl_divergence",
-                             "test_reconstruction_loss")}
+                             "test_reconstruction_loss"),
+           # the design's visible check trains it with the student's VAE (and so Tasks 1-3)
+           "test_design_vae": ("test_sample_latent", "test_kl_divergence",
+                               "test_reconstruction_loss", "test_vae_model")}
 
 
 def _f32(value):
@@ -80,6 +86,7 @@ def probe_inputs(seed):
         "test_build_vae_networks": _network_inputs(rng(4)),
         "test_vae_model": _vae_inputs(rng(5)),
         "test_build_cvae": _cvae_inputs(rng(6)),
+        "test_design_vae": _design_inputs(rng(7)),
     }
 
 
@@ -762,3 +769,81 @@ def verdict_test_build_cvae(got, ref, inputs):
                        hint="the decoder maps [z, labels] to (None, 28, 28, 1) probabilities.")
     checks.check_range(output, 0.0, 1.0, name=name,
                        hint="end the decoder with a sigmoid: pixel probabilities, not logits.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Design task: a VAE whose held-out negative ELBO gets under a bound in a short training
+
+DESIGN_HELD_OUT = 500  # test-split digits the trial encodes and decodes
+DESIGN_SAMPLES = 2  # codes sampled per held-out digit (the grader's noise)
+
+
+def _mnist():
+    with contextlib.redirect_stdout(io.StringIO()):
+        return datasets.load_mnist(source="bundled")
+
+
+def _design_inputs(rng) -> dict:
+    (x_train, _), (x_test, _) = _mnist()
+    budget = design.VAE_BUDGET
+    return {"max_latent_dim": design.VAE_MAX_LATENT, "grader_only": {
+        "seed": int(rng.integers(2**31)),
+        "train_index": rng.permutation(len(x_train))[:budget.train_images],
+        "heldout_index": rng.permutation(len(x_test))[:DESIGN_HELD_OUT],
+        "samples": DESIGN_SAMPLES}}
+
+
+def design_outcome(got, inputs) -> dict:
+    """{"reconstruction", "kl", "measure", "active"}: the held-out negative ELBO in nats per
+    image (the target is on it), computed here from the trained design's outputs for the
+    held-out digits (got.trial): the closed-form KL of its means and log-variances to N(0, I),
+    plus the Bernoulli negative log-likelihood of each digit under the decoder's probabilities,
+    averaged over the codes sampled with the grader's noise; and how many latent dimensions carry
+    more than 0.1 nats of KL on average (active)."""
+    trial, grader = got.trial, inputs["grader_only"]
+    _, (x_test, _) = _mnist()
+    x = datasets.binarize(x_test[np.asarray(grader["heldout_index"])]).astype(np.float64)
+    mean = np.asarray(trial["z_mean"], np.float64)
+    log_var = np.asarray(trial["z_log_var"], np.float64)
+    p = np.asarray(trial["probabilities"], np.float64)
+    count, samples = len(x), int(grader["samples"])
+    if (mean.ndim != 2 or mean.shape[0] != count or log_var.shape != mean.shape
+            or p.shape != (samples, *x.shape)):
+        raise AssertionError(f"the trained design's outputs for {count} held-out digits did not "
+                             "have the shapes of the contract")
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(log_var))
+            and np.all(np.isfinite(p)) and np.all(np.abs(log_var) < 80)):
+        raise AssertionError("the trained design gave values that are not finite numbers (or "
+                             "log-variances beyond +-80) for held-out digits: training diverged. "
+                             "Hint: a smaller learning rate.")
+    if p.min() < -1e-6 or p.max() > 1 + 1e-6:
+        raise AssertionError(
+            "the trained decoder's outputs are not probabilities: they range from "
+            f"{p.min():.3g} to {p.max():.3g}. Hint: end the decoder with a sigmoid (pixel "
+            "probabilities in [0, 1], as in Task 4), not with logits.")
+    kl_per_dimension = 0.5 * (np.exp(log_var) + mean ** 2 - 1.0 - log_var)
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    reconstruction = -(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=(2, 3, 4)).mean(axis=0)
+    kl = kl_per_dimension.sum(axis=1)
+    return {"reconstruction": float(reconstruction.mean()), "kl": float(kl.mean()),
+            "measure": float((reconstruction + kl).mean()),
+            "active": int(np.sum(kl_per_dimension.mean(axis=0) > 0.1))}
+
+
+def verdict_test_design_vae(got, ref, inputs):
+    trial, budget = got.trial, design.VAE_BUDGET
+    if trial is None or trial.failure:
+        raise AssertionError(
+            "the grader could not train your design within the limits (it must train in the "
+            f"budget: {budget.epochs} epochs of {budget.train_images:,} digits). Run the "
+            "design's check cell: does design_vae() build and train there?")
+    if trial["problems"].item():
+        raise AssertionError(f"design_vae breaks the rules: {trial['problems'].item()}")
+    outcome = design_outcome(got, inputs)
+    assert outcome["measure"] <= design.VAE_TARGET, (
+        f"the grader trained your design with its own seed on {budget.train_images:,} binarised "
+        f"digits ({budget.epochs} epochs): its negative ELBO on {DESIGN_HELD_OUT} held-out test "
+        f"digits is {outcome['measure']:.1f} nats per image (reconstruction "
+        f"{outcome['reconstruction']:.1f} + KL {outcome['kl']:.1f}, {outcome['active']} active "
+        f"latent dimensions); the target is {design.VAE_TARGET:g} or less. Hint: see where the "
+        "design stands in its check cell, and try its hints.")

@@ -446,3 +446,18 @@ def probe_test_nearest_latent(answers, inputs):
     generator = _batch_norm_generator(inputs["kernel"], inputs["offset"])
     return {name: (lambda case=case: nearest_latent(generator, *(a.copy() for a in case)))
             for name, case in inputs["cases"].items()}
+
+
+# --------------------------------------------------------------------------- Task 9: design_gan
+
+
+def probe_test_design_gan(answers, inputs):
+    """The design as data (its networks' configurations and its learning rates), never a number
+    it reached: the grader trains it itself (trials.py)."""
+    result = answers["design_gan"](int(inputs["latent_dim"]))
+    if not (isinstance(result, (tuple, list)) and len(result) == 4):
+        raise TypeError("design_gan must return (generator, discriminator, d_learning_rate, "
+                        "g_learning_rate)")
+    generator, discriminator, d_learning_rate, g_learning_rate = result
+    return {"generator": generator.to_json(), "discriminator": discriminator.to_json(),
+            "d_learning_rate": float(d_learning_rate), "g_learning_rate": float(g_learning_rate)}

@@ -3,11 +3,12 @@ draws each class run's probe inputs from its seed (logits, latent codes, images,
 networks' weights and seeds); each verdict checks at least what the visible checks of its cell
 check, against the solution's record on the same inputs (`ref`) or values computed here from the
 inputs. Every test has cases drawn from the seed, so a record made for one class run fails
-another's. Only NumPy and common.checks are used here."""
+another's. Only NumPy, common.checks and common.design's rules are used here; the design task's
+samples come from the grader's own training of the design (trials.py)."""
 
 import numpy as np
 
-from common import checks
+from common import checks, design
 
 from .probes import (ATTRIBUTES, CD, CD_BIG, CD_FLOW, CD_ONE, CD_ORDER, CD_ZERO, CG, CG3, CG_FLOW,
                      CG_LARGE, CG_ONE, CG_ORDER, CG_ZERO, COMPLETED, DAMAGED, DIS, DIS_FLOW,
@@ -18,7 +19,10 @@ from .probes import (ATTRIBUTES, CD, CD_BIG, CD_FLOW, CD_ONE, CD_ORDER, CD_ZERO,
 
 # Task 4's train_step calls the losses of Tasks 1 and 2a (its probe lends correct ones:
 # answers.earlier).
-DEPENDS = {"test_gan_train_step": ("test_discriminator_loss", "test_generator_loss")}
+# Task 9's check trains the design with the GAN class of Task 4 and counts modes with Task 5's
+# modes_covered (its verdict uses neither: the grader trains and measures the design itself).
+DEPENDS = {"test_gan_train_step": ("test_discriminator_loss", "test_generator_loss"),
+           "test_design_gan": ("test_gan_train_step", "test_modes_covered")}
 
 # --------------------------------------------------------------------------- helpers
 
@@ -819,6 +823,54 @@ def verdict_test_nearest_latent(got, ref, inputs):
 # --------------------------------------------------------------------------- inputs
 
 
+# --------------------------------------------------------------------------- Task 9
+
+
+def _design_inputs(rng):
+    return {"latent_dim": design.GAN_LATENT_DIM,
+            "grader_only": {"seed": np.asarray(rng.integers(2**31), np.int64)}}
+
+
+def design_outcome(got, inputs) -> dict:
+    """{"shares", "covered", "on_mode", "measure"}: each of the 8 modes' share of the samples of
+    the grader's training of the design (got.trial) within design.GAN_RADIUS of its centre, the
+    modes holding at least 1% of them, the share of samples on some mode, and the coverage (the
+    target is on it): the share on a mode counting at most design.GAN_MODE_CAP per mode."""
+    samples = np.asarray(got.trial["samples"], np.float64)
+    if samples.shape != (design.GAN_SAMPLES, 2) or not np.all(np.isfinite(samples)):
+        raise AssertionError(f"the trained generator's {design.GAN_SAMPLES} samples were not "
+                             f"finite points of shape ({design.GAN_SAMPLES}, 2)")
+    distances = np.linalg.norm(samples[:, None, :] - _ring_centers()[None], axis=-1)
+    near = distances <= design.GAN_RADIUS
+    shares = near.mean(axis=0)
+    return {"shares": shares, "covered": int(np.sum(shares >= 0.01)),
+            "on_mode": float(near.any(axis=1).mean()),
+            "measure": float(np.minimum(shares, design.GAN_MODE_CAP).sum())}
+
+
+def verdict_test_design_gan(got, ref, inputs):
+    trial = got.trial
+    budget = design.GAN_BUDGET
+    steps = budget.epochs * (budget.train_images // budget.batch_size)
+    if trial is None or trial.failure:
+        raise AssertionError(
+            "the grader could not train your design within the limits (it must train in the "
+            f"budget: {steps} steps of batches of {budget.batch_size}). Run the design's "
+            "check cell: does design_gan(2) build and train there?")
+    if trial["problems"].item():
+        raise AssertionError(f"design_gan breaks the rules: {trial['problems'].item()}")
+    outcome = design_outcome(got, inputs)
+    target = design.GAN_TARGET
+    assert outcome["measure"] >= target, (
+        f"the grader trained your design with its own seed for {steps} steps: of "
+        f"{design.GAN_SAMPLES} samples, {outcome['on_mode']:.0%} lie within "
+        f"{design.GAN_RADIUS} of a mode, {outcome['covered']} of the 8 modes hold at least 1%, "
+        f"the least-held mode {min(outcome['shares']):.1%}, and the coverage (at most 1/8 of "
+        f"the samples counted per mode) is {outcome['measure']:.0%}; the target is "
+        f"{target:.0%} or more. Hint: see where the design stands in its check cell, and try "
+        "its hints.")
+
+
 def probe_inputs(seed):
     return {
         "test_discriminator_loss": _discriminator_loss_inputs(_rng(seed, 1)),
@@ -831,4 +883,5 @@ def probe_inputs(seed):
         "test_conditional_networks": _conditional_inputs(_rng(seed, 8)),
         "test_inpaint": _inpaint_inputs(_rng(seed, 9)),
         "test_nearest_latent": _nearest_latent_inputs(_rng(seed, 10)),
+        "test_design_gan": _design_inputs(_rng(seed, 11)),
     }

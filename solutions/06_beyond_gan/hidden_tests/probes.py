@@ -167,3 +167,13 @@ def probe_test_adain(answers, inputs):
     entries[AD_GRADIENT] = gradient
     entries[AD_TRACED] = partial(_traced, adain, *inputs["traced"])
     return entries
+
+
+# ------------------------------------------------------------------ Task 7: design_translator
+
+
+def probe_test_design_translator(answers, inputs):
+    """The design as data (the generator's configuration and its learning rate), never a number
+    it reached: the grader trains it itself (trials.py)."""
+    generator, learning_rate = answers["design_translator"]()
+    return {"generator": generator.to_json(), "learning_rate": float(learning_rate)}

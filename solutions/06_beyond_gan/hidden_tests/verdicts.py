@@ -9,9 +9,12 @@ Task 2's probe lends Task 1 as data (the solution's outputs for the calls the so
 its pyramids are drawn apart from Task 1's inputs; the traced (tf.function) cases of Tasks 4 and 6
 stay traced."""
 
+import contextlib
+import io
+
 import numpy as np
 
-from common import checks
+from common import checks, datasets, design
 from grading.verdicts import named_mistake
 
 from .probes import (AD_GRADIENT, AD_TRACED, PD_BLOCK, PD_CONDITION, PD_FAR, PD_MIN, PD_NEAR,
@@ -523,6 +526,58 @@ def verdict_test_adain(got, ref, inputs):
                               ".numpy(), no stop_gradient).")])
 
 
+# ------------------------------------------------------------------ Task 7: design_translator
+
+
+def _mnist():
+    with contextlib.redirect_stdout(io.StringIO()):
+        return datasets.load_mnist(source="bundled")
+
+
+def _translator_inputs(seed):
+    (x_train, _), (x_test, _) = _mnist()
+    rng = np.random.default_rng([seed, 67])
+    return {"grader_only": {
+        "seed": int(rng.integers(2**31)),
+        "train_index": rng.permutation(len(x_train))[:design.TRANSLATOR.train_images],
+        "heldout_index": rng.permutation(len(x_test))[:design.TRANSLATOR_HELD_OUT]}}
+
+
+def design_outcome(got, inputs):
+    """{"design", "edges", "measure"}: the held-out mean L1 error (pixels in [0, 1]) of the
+    outputs the grader's trial got from the trained generator (got.trial), against the true
+    digits, and that of answering with the edge map itself."""
+    grader = inputs["grader_only"]
+    (_, _), (x_test, _) = _mnist()
+    digits = x_test[np.asarray(grader["heldout_index"])] * 2.0 - 1.0
+    outputs = np.asarray(got.trial["outputs"], np.float64)
+    if outputs.shape != digits.shape or not np.all(np.isfinite(outputs)):
+        raise AssertionError(f"the trained generator's outputs for {len(digits)} held-out edge "
+                             f"maps were not finite images of shape {digits.shape}")
+    ours = design.translator_l1(outputs, digits)
+    return {"design": ours, "edges": design.translator_l1(datasets.edge_map(digits), digits),
+            "measure": ours}
+
+
+def verdict_test_design_translator(got, ref, inputs):
+    budget, target = design.TRANSLATOR, design.TRANSLATOR_TARGET
+    trial = got.trial
+    if trial is None or trial.failure:
+        raise AssertionError(
+            "the grader could not train your design within the limits (it must train in the "
+            f"budget: {budget.epochs} epochs of {budget.train_images:,} pairs). Run the design's "
+            "check cell: does design_translator() build and train there?")
+    if trial["problems"].item():
+        raise AssertionError(f"design_translator breaks the rules: {trial['problems'].item()}")
+    outcome = design_outcome(got, inputs)
+    assert outcome["measure"] <= target, (
+        f"the grader trained your generator with its own seed on {budget.train_images:,} pairs: "
+        f"its mean L1 error on {design.TRANSLATOR_HELD_OUT} held-out pairs is "
+        f"{outcome['design']:.4f} (pixels in [0, 1]); the target is {target:.3f} or less "
+        f"(answering with the edge map itself: {outcome['edges']:.4f}). Hint: see where the "
+        "design stands in its check cell, and try its hints.")
+
+
 def probe_inputs(seed):
     return {
         "test_laplacian_pyramid": _laplacian_inputs(seed),
@@ -531,4 +586,5 @@ def probe_inputs(seed):
         "test_pix2pix_generator_loss": _pix2pix_inputs(seed),
         "test_cycle_consistency_loss": _cycle_inputs(seed),
         "test_adain": _adain_inputs(seed),
+        "test_design_translator": _translator_inputs(seed),
     }

@@ -182,6 +182,10 @@ def _refresh_hand_graded(course: Path) -> None:
     graded = sorted({p.name for p in (course / "autograded").glob("*/*") if p.is_dir()})
     if not graded:
         return
+    if course_folder.live_sessions(course):  # their grades are not sealed yet: export would stop
+        print("other formgrader sessions are still running on this course: the last one to end "
+              "exports grades and remakes feedback and reports", flush=True)
+        return
     print("the formgrader session ended: grades, feedback and reports now include its scores",
           flush=True)
     print(f"grades:   {course_folder.export(course)}", flush=True)

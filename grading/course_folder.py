@@ -608,7 +608,7 @@ def _stop_group(server: subprocess.Popen) -> None:
 SESSIONS = Path(".grading") / "sessions"  # formgrader sessions running on this course
 
 
-def _live_sessions(course: Path) -> list[int]:
+def live_sessions(course: Path) -> list[int]:
     """The process ids of this course's other formgrader sessions that are still running
     (a session that ended without saying so is forgotten)."""
     import psutil
@@ -652,7 +652,7 @@ def formgrader(course: Path, port: int) -> None:
     import secrets
     import threading
 
-    if not _live_sessions(course):  # else the running sessions' grades are not yet sealed
+    if not live_sessions(course):  # else the running sessions' grades are not yet sealed
         record_differences(course, "before the formgrader session")
     token = secrets.token_hex(24)
     print(f"formgrader on http://127.0.0.1:{port}/formgrader?token={token} "

@@ -191,11 +191,12 @@ class Formgrader:
             return error.code, dict(error.headers), error.read().decode(errors="replace")
 
     def stop(self) -> str:
-        """End the session as Ctrl-C does (it seals); the session's output."""
+        """End the session as Ctrl-C does (it seals, then the last session to end remakes
+        grades, feedback and reports); the session's output."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
         try:
-            self.process.wait(timeout=120)
+            self.process.wait(timeout=600)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()

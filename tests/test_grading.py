@@ -800,7 +800,7 @@ def test_formgrader_session_grades_by_hand_and_seals(graded, ending, tmp_path):
         call(f"/formgrader/api/grade/{grade_id}", json.dumps({"manual_score": top}).encode())
     finally:
         os.killpg(server.pid, getattr(signal, ending))
-        output = server.communicate(timeout=120)[0]
+        output = server.communicate(timeout=600)[0]  # it ends by remaking grades and pages
     assert server.returncode == 0, output[-2000:]
     assert "Unwritable directory" not in output, "the formgrader looked for an exchange"
     with pytest.raises(OSError):  # JupyterLab ended with the session

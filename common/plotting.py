@@ -179,8 +179,8 @@ def plot_history(history, title: str | None = None) -> Figure:
         ax.set_title(name, fontsize=PROJECTOR_RC["axes.titlesize"])
         ax.set_xlabel("epoch", fontsize=PROJECTOR_RC["axes.labelsize"])
         ax.tick_params(labelsize=PROJECTOR_RC["xtick.labelsize"])
-    for ax in axes[len(names):]:  # the empty places of the last row
-        ax.set_axis_off()
+    for ax in axes[len(names):]:  # the empty places of the last row: gone, so fig.axes are panels
+        fig.delaxes(ax)
     if title:
         fig.suptitle(title)
     return fig

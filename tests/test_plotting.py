@@ -108,6 +108,7 @@ def test_history_and_live_view_text_reads_from_the_back_of_a_room():
     logs = {name: [1.0, 0.5, 0.25] for name in ("loss", "reconstruction", "kl", "mae")}
     logs.update({f"val_{name}": [1.1, 0.6, 0.3] for name in logs})
     history = rendered(plotting.plot_history(logs))
+    assert [ax.get_title() for ax in history.axes] == list(logs)[:4], "one axes per panel"
     assert smallest_text_pixels(history) >= 16
     assert history.get_figwidth() <= plotting.MAX_WIDTH
     view = plotting.LiveTraining(improving_sampler(), rng.normal(size=(32, 2)), title="tiny")

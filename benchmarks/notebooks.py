@@ -32,18 +32,46 @@ def _cell_seconds(cell) -> float | None:
             ).total_seconds()
 
 
-def time_notebook(assignment: str, mode: str, timeout: int = 900) -> dict:
+# Runs in the kernel before the notebook: record each fit a LiveTraining view watches (the
+# cell it ran in, its time budget, seconds training and drawing the final frame, how far it got).
+_FIT_RECORDER = """import json as _json, time as _time, common.plotting as _plotting
+from IPython import get_ipython as _get_ipython
+_plotting.fit_records = []
+_untimed_end = _plotting.LiveTraining.on_train_end
+def _recorded_end(self, logs=None):
+    ended = _time.perf_counter()
+    _untimed_end(self, logs)
+    _plotting.fit_records.append({
+        "execution_count": _get_ipython().execution_count, "budget": self._budget,
+        "training_seconds": round(ended - self._start, 2),
+        "final_frame_seconds": round(_time.perf_counter() - ended, 2),
+        "stopped_at_budget": self.stopped_at_budget, "epochs": round(self.epochs_trained, 2),
+        "epochs_planned": self._epochs, "title": self.title,
+        "last": {k: round(v[-1], 4) for k, v in self.history.items() if v}})
+_plotting.LiveTraining.on_train_end = _recorded_end
+print(_get_ipython().execution_count)  # the kernel's count, against the cell's In [n]"""
+_FIT_RECORDS = "print(_json.dumps(_plotting.fit_records))"
+
+
+def time_notebook(assignment: str, mode: str, timeout: int = 900,
+                  source: Path | None = None) -> dict:
     """Run a solution notebook top to bottom in a fresh kernel, in a temp copy of its folder
-    (so files it writes stay out of the repository), with COURSE_MODE=`mode`, offline."""
+    (so files it writes stay out of the repository), with COURSE_MODE=`mode`, offline. Also
+    returns each training cell's fits (`training_cells`): its time budget, seconds training
+    and drawing the final frame, and the epochs and last metrics it reached. `source`: another
+    notebook than the assignment's solution."""
     import nbclient
     import nbformat
 
-    source = course.solution_notebook(assignment)
+    source = source or course.solution_notebook(assignment)
     notebook = nbformat.read(str(source), as_version=4)
     env = dict(os.environ, COURSE_MODE=mode, COURSE_OFFLINE="1", MPLBACKEND="Agg",
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    # A cell before the notebook's and one after, taken out before reading the cells' times.
+    notebook.cells = ([nbformat.v4.new_code_cell(_FIT_RECORDER)] + notebook.cells
+                      + [nbformat.v4.new_code_cell(_FIT_RECORDS)])
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / assignment
+        folder = Path(tmp) / source.parent.name
         shutil.copytree(source.parent, folder)
         client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                                          resources={"metadata": {"path": str(folder)}})
@@ -54,14 +82,27 @@ def time_notebook(assignment: str, mode: str, timeout: int = 900) -> dict:
         except Exception as failure:  # Report the failure in the table, keep benchmarking.
             error = f"{type(failure).__name__}: {str(failure).strip().splitlines()[-1][:200]}"
         seconds = time.perf_counter() - start
+    records = notebook.cells.pop().get("outputs", [])
+    recorder = notebook.cells.pop(0)
+    fits = json.loads(records[0]["text"]) if records and "text" in records[0] else []
+    # IPython may count a running cell one ahead of the In [n] the cell gets.
+    ahead = int(recorder.outputs[0]["text"]) - recorder.execution_count if fits else 0
     cells = [(i, _cell_seconds(c)) for i, c in enumerate(notebook.cells)
              if c.cell_type == "code"]
     timed = [(i, s) for i, s in cells if s is not None]
     longest = max(timed, key=lambda item: item[1], default=(None, 0.0))
+    by_count = {c.get("execution_count"): i for i, c in enumerate(notebook.cells)
+                if c.cell_type == "code"}
+    training = {}
+    for fit in fits:
+        index = by_count.get(fit.pop("execution_count") - ahead)
+        training.setdefault(index, {"cell": index, "cell_seconds": dict(timed).get(index),
+                                    "fits": []})["fits"].append(fit)
     return {"assignment": assignment, "mode": mode, "seconds": seconds, "error": error,
             "longest_cell": longest[0], "longest_cell_seconds": longest[1],
             "cells_over_60s": sum(s > LONG_CELL_SECONDS for _, s in timed),
-            "cell_seconds": {i: round(s, 2) for i, s in timed}}
+            "cell_seconds": {i: round(s, 2) for i, s in timed},
+            "training_cells": list(training.values())}
 
 
 def time_class_autograde(assignment: str, class_size: int, jobs: tuple[int, ...] = (1, 2)

@@ -291,6 +291,7 @@ def report(data: dict, settings: dict) -> str:
             failures = [f"{r['assignment']} ({r['mode']}): {r['error']}" for r in entry
                         if r["error"]]
             lines += [""] + [f"- FAILED: {f}" for f in failures] + ([""] if failures else [])
+            lines += _training_section(entry)
     if "liveview" in parts:
         lines += _liveview_section(parts["liveview"])
     if "autograde" in parts:
@@ -324,6 +325,46 @@ def report(data: dict, settings: dict) -> str:
     if "scale" in parts:
         lines += _scale_section(parts["scale"])
     return "\n".join(lines) + "\n"
+
+
+def _fits(rows: list[dict], mode: str = "demo") -> list[dict]:
+    """Every fit a live view watched in `mode`, with its notebook, cell and the cell's time."""
+    return [dict(fit, assignment=row["assignment"], cell=cell["cell"],
+                 cell_seconds=cell["cell_seconds"])
+            for row in rows if row["mode"] == mode
+            for cell in row.get("training_cells", []) for fit in cell["fits"]]
+
+
+def _within(fit: dict) -> bool:
+    return fit["budget"] is None or fit["training_seconds"] <= fit["budget"]
+
+
+def _training_section(rows: list[dict]) -> list[str]:
+    fits = _fits(rows)
+    if not fits:
+        return []
+    lines = ["### Training cells in `demo` mode: the time budget", "",
+             "Each fit a training cell's live view watched, in the same runs as the table above. "
+             "*Budget*: the seconds of training the view allows this fit "
+             "(`common.training_seconds()`, 55 s in demo mode, times the view's `share` when a "
+             "cell trains two models); *trained*: from the fit's start to its final frame; "
+             "*final frame*: drawing it; *cell*: the whole cell (models built, results "
+             "evaluated). *Reached*: epochs trained of those planned (a fraction when the budget "
+             "stopped one mid-epoch) and the last logged metrics. Goal: trained within the "
+             "budget, so the cell keeps to its time plus its final frame on a slow machine.", "",
+             "| notebook | cell | fit | budget s | trained s | final frame s | cell s | reached "
+             "| last metrics |", "|---|---|---|---|---|---|---|---|---|"]
+    for fit in fits:
+        budget = "none" if fit["budget"] is None else f"{fit['budget']:.1f}"
+        reached = (f"{fit['epochs']:g} of {fit['epochs_planned']} epochs"
+                   + (" (stopped at the budget)" if fit["stopped_at_budget"] else ""))
+        metrics = ", ".join(f"{k} {v:.4g}" for k, v in fit["last"].items())
+        cell = "—" if fit["cell_seconds"] is None else f"{fit['cell_seconds']:.1f}"
+        lines.append(f"| `{fit['assignment']}` | {fit['cell']} | {fit['title'] or '—'} | "
+                     f"{budget} | {fit['training_seconds']:.1f}"
+                     + ("" if _within(fit) else " (OVER)")
+                     + f" | {fit['final_frame_seconds']:.2f} | {cell} | {reached} | {metrics} |")
+    return lines + [""]
 
 
 def _scale_section(entry: dict) -> list[str]:
@@ -419,6 +460,16 @@ def _summary(parts: dict) -> list[str]:
             lines.append(f"`{mode}` mode, {what} ≤ {limit:.0f} s: "
                          + ("met by every notebook" if not over else "over in " + ", ".join(over))
                          + (f"; FAILED to run: {', '.join(failed)}" if failed else "") + ".")
+        fits = _fits(rows)
+        if fits:
+            over = [f"`{f['assignment']}` cell {f['cell']} {f['training_seconds']:.0f} s"
+                    for f in fits if not _within(f)]
+            stopped = sum(f["stopped_at_budget"] for f in fits)
+            frame = max(f["final_frame_seconds"] for f in fits)
+            lines.append(f"`demo` mode, every fit within its time budget: "
+                         + ("met" if not over else "over in " + ", ".join(over))
+                         + f" ({len(fits)} fits, {stopped} stopped by the budget; final frames "
+                         f"≤ {frame:.1f} s).")
     cells = _live_cells(parts["liveview"]) if isinstance(parts.get("liveview"), list) else []
     clocked = [c for c in cells if "drawing_share" in c]
     if cells and not clocked:

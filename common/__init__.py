@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _quiet.install()
 
 _SUBMODULES = ("checks", "datasets", "design", "metrics", "modes", "plotting", "runtime")
-_FROM_RUNTIME = ("budget", "mode", "setup", "test_mode_note")
+_FROM_RUNTIME = ("budget", "mode", "setup", "test_mode_note", "training_seconds")
 
 __all__ = [*_FROM_RUNTIME, *_SUBMODULES]
 

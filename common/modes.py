@@ -25,6 +25,30 @@ def budget(*, test, demo, full):
     return {"test": test, "demo": demo, "full": full}[mode()]
 
 
+# Seconds of training a training cell gets in each mode (None: no limit). Demo mode keeps a
+# lecture's cell to about a minute on a slow machine too: a slow host costs quality, not time.
+# Test mode has none: its few steps must run in full, whatever the machine, for the checks.
+TRAINING_SECONDS = {"test": None, "demo": 55.0, "full": None}
+
+
+def training_seconds() -> float | None:
+    """Seconds a training cell may spend in `fit` (None: no limit): the mode's (demo 55 s), or
+    COURSE_TRAINING_SECONDS when set (a number of seconds; 0 or "none" for no limit)."""
+    value = os.environ.get("COURSE_TRAINING_SECONDS", "").strip().lower()
+    if not value:
+        return TRAINING_SECONDS[mode()]
+    if value in ("0", "none", "off"):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"COURSE_TRAINING_SECONDS={os.environ['COURSE_TRAINING_SECONDS']!r} is "
+                         f"not a number of seconds; give one such as 90, or 0 for no limit.")
+    return seconds
+
+
 def offline() -> bool:
     """True when no download may be tried: COURSE_OFFLINE=1 or test mode."""
     flag = os.environ.get("COURSE_OFFLINE", "").strip().lower() in ("1", "true", "yes")

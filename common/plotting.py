@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from common import runtime
+from common import modes, runtime
 from common.checks import to_numpy
 
 
@@ -205,8 +205,14 @@ class LiveTraining(keras.callbacks.Callback):
     grid of the untrained model, of every `every_n_epochs`-th epoch and of the last one (for
     `save_gif`); `history`, the epoch logs.
     One instance can serve several fits in a row (a loop over models): each fit redraws the
-    same picture, within one budget for all of them. Outside a Jupyter kernel it draws
-    nothing."""
+    same picture, within one drawing budget for all of them. Outside a Jupyter kernel it draws
+    nothing.
+
+    Each fit also keeps to a time budget: `share` of `common.training_seconds()` (demo mode
+    55 s; none in test and full modes). Training stops between batches when the next batch,
+    the epoch's end and the final frame would overrun it, and the final frame says where it
+    stopped; `stopped_at_budget` and `epochs_trained` (6.4 for six epochs and part of a
+    seventh) tell the cells after it. A cell that trains two models gives each `share=0.5`."""
 
     # At most this fraction of the time in fit goes into drawing, final frame included, unless
     # that frame alone costs more (a fit of a few seconds). The goal is 5%: the rest is margin
@@ -215,8 +221,14 @@ class LiveTraining(keras.callbacks.Callback):
 
     def __init__(self, sampler: Callable | None = None, inputs=None, ncols: int = 8,
                  every_n_epochs: int = 1, title: str | None = None,
-                 panels: Sequence[str | Sequence[str]] | None = None, min_seconds: float = 2.0):
+                 panels: Sequence[str | Sequence[str]] | None = None, min_seconds: float = 2.0,
+                 share: float = 1.0):
         super().__init__()
+        if not 0 < share <= 1:
+            raise ValueError(f"share={share!r}: give the part of the cell's training time each "
+                             f"fit gets, a number in (0, 1] (0.5 for one of two models)")
+        self.share = share
+        self.stopped_at_budget, self.epochs_trained = False, 0.0
         self.set_samples(sampler, inputs, title)
         self.ncols, self.every_n_epochs, self.min_seconds = ncols, every_n_epochs, min_seconds
         self.panels = None if panels is None else [
@@ -243,23 +255,51 @@ class LiveTraining(keras.callbacks.Callback):
         self._grid, self._grid_epoch = None, 0
         if self.sampler is not None:
             self._sample()  # Epoch 0, the untrained model: the picture's layout never jumps.
+        seconds = modes.training_seconds()
+        self._budget = None if seconds is None else seconds * self.share
+        self.stopped_at_budget, self.epochs_trained = False, 0.0
+        # Seconds a batch takes, and the epoch's end after its last batch (validation): measured
+        # as training goes, to stop before the budget runs out rather than after.
+        self._batch_cost = self._epoch_end_cost = 0.0
         self._start, self._pace_start = time.perf_counter(), None
-        self._drawn_at = self._start
+        self._drawn_at = self._mark = self._start
 
     def on_train_batch_begin(self, batch, logs=None):
         # The batch's start, not its end: Keras runs end-of-batch hooks in a background thread
         # unless a callback has one, and pays a synchronisation per batch for it when one does.
+        # The gap since this hook last returned is one batch (a fit's first one traces it), or,
+        # at an epoch's start, the last batch and all that ends an epoch (validation, samples).
+        gap = time.perf_counter() - self._mark
+        if batch > 0:
+            self._batch_cost = gap if not self._batch_cost else 0.7 * self._batch_cost + 0.3 * gap
+        elif self._epoch > 0 and self._batch_cost:
+            self._epoch_end_cost = max(0.0, gap - self._batch_cost)
         self._step = batch
+        if self.stopped_at_budget:
+            return
         if self._live and self._draw_due():
             self._draw()
+        if self._budget is not None and self._over_budget():
+            self.model.stop_training = self.stopped_at_budget = True  # after this batch
+            self.epochs_trained = self._epoch + ((batch + 1) / self._steps if self._steps else 0)
+        self._mark = time.perf_counter()
+
+    def _over_budget(self) -> bool:
+        """Whether going on past this batch could overrun the budget: the next batch's end is
+        the earliest later stop, and an epoch's end and the final frame may follow it."""
+        final = self._sample_cost + (self._draw_cost if self._live else 0.0)
+        return (time.perf_counter() - self._start + 2 * self._batch_cost + self._epoch_end_cost
+                + final >= self._budget)
 
     def on_epoch_end(self, epoch, logs=None):
         self._epoch, self._step = epoch + 1, 0
+        if not self.stopped_at_budget:
+            self.epochs_trained = float(self._epoch)
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(to_numpy(value)))
         if self.sampler is not None and (epoch + 1) % self.every_n_epochs == 0:
             self._sample()
-        if self._live and self._draw_due():
+        if self._live and not self.stopped_at_budget and self._draw_due():
             self._draw()
 
     def on_train_end(self, logs=None):
@@ -267,6 +307,8 @@ class LiveTraining(keras.callbacks.Callback):
             self._sample()
         if self._live:
             self._draw(final=True)
+        elif self.stopped_at_budget:  # No picture to say it: a line does.
+            print(f"LiveTraining: {self._status(final=True)[0]}")
         self._fitted += time.perf_counter() - self._start
 
     # --- Drawing
@@ -284,9 +326,14 @@ class LiveTraining(keras.callbacks.Callback):
                 and self._drawing + 2 * self._draw_cost
                 <= self.draw_share * (self._fitted + elapsed))
 
+    # Seconds the last sampler call took (part of the final frame's cost).
+    _sample_cost = 0.0
+
     def _sample(self) -> None:
         # One direct call: a few images, and no predict function to trace per model.
+        started = time.perf_counter()
         self._grid = image_grid(to_numpy(self.sampler(self.inputs)), ncols=self.ncols)
+        self._sample_cost = time.perf_counter() - started
         self._grid_epoch = self._epoch
         self.frames.append(self._grid)
 
@@ -297,6 +344,10 @@ class LiveTraining(keras.callbacks.Callback):
         within = self._step / self._steps if self._steps else 0.0
         done = min(1.0, (self._epoch + within) / self._epochs)
         if final:
+            if self.stopped_at_budget:
+                return (f"{self.epochs_trained:.3g} of {self._epochs} epochs: stopped at the "
+                        f"{_clock(self._budget)} time budget · done in "
+                        f"{_clock(now - self._start)}"), 1.0
             stopped = ("" if self._epoch >= self._epochs
                        else f" (stopped early; {self._epochs} planned)")
             return (f"epoch {self._epoch}/{self._epochs}{stopped}"
@@ -305,8 +356,12 @@ class LiveTraining(keras.callbacks.Callback):
             self._pace_start = (now, done)
         since, done_then = self._pace_start
         step = f" · batch {self._step}/{self._steps}" if self._steps and self._step else ""
-        eta = (f" · ETA {_clock((now - since) / (done - done_then) * (1 - done))}"
-               if done > done_then else "")
+        left = (now - since) / (done - done_then) * (1 - done) if done > done_then else None
+        if self._budget is not None:  # Whichever ends first: the epochs or the time budget.
+            done = max(done, min(1.0, (now - self._start) / self._budget))
+            budget_left = max(0.0, self._budget - (now - self._start))
+            left = budget_left if left is None else min(left, budget_left)
+        eta = f" · ETA {_clock(left)}" if left is not None else ""
         return (f"epoch {min(self._epoch + 1, self._epochs)}/{self._epochs}{step}"
                 f" · {_clock(now - self._start)} elapsed{eta}"), done
 

@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 
 from common import quiet
-from common.modes import DEFAULT_MODE, MODES, budget, mode, offline  # noqa: F401 (re-exported)
+from common.modes import (  # noqa: F401 (re-exported)
+    DEFAULT_MODE, MODES, budget, mode, offline, training_seconds)
 
 
 def in_colab() -> bool:

@@ -142,3 +142,41 @@ def test_live_view_cost_runs_each_training_cell_with_and_without_drawing(tmp_pat
     text = "\n".join(run._liveview_section([result]))
     assert "| `fake` | test | 2 |" in text and "| 1 | 0.5" in text
     assert "over in `fake` cell 2" in run._summary({"liveview": [result]})[0]
+
+
+def test_notebook_timing_records_each_fit_against_its_time_budget(tmp_path, monkeypatch):
+    """A training cell's fit planned for 8 s in a cell of a 1-second budget: the run records
+    the cell, the budget, the seconds trained (within it) and how far the fit got."""
+    from benchmarks import notebooks
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import time, keras, numpy as np\nimport common.plotting"),
+        nbformat.v4.new_code_cell("print('not a training cell')"),
+        nbformat.v4.new_code_cell(
+            "class Slow(keras.callbacks.Callback):\n"
+            "    def on_train_batch_begin(self, batch, logs=None):\n"
+            "        time.sleep(0.02)\n"
+            "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+            "model.compile('sgd', 'mse')\n"
+            "model.fit(np.ones((400, 3)), np.ones((400, 1)), batch_size=4, epochs=4, verbose=0,\n"
+            "          callbacks=[Slow(), common.plotting.LiveTraining(title='tiny')])"),
+    ]
+    (tmp_path / "nb").mkdir()
+    path = tmp_path / "nb" / "nb.ipynb"
+    nbformat.write(notebook, str(path))
+    monkeypatch.setenv("COURSE_TRAINING_SECONDS", "1")
+    result = notebooks.time_notebook("fake", "demo", source=path)
+    assert result["error"] is None, result["error"]
+    (cell,) = result["training_cells"]
+    (fit,) = cell["fits"]
+    assert cell["cell"] == 2 and cell["cell_seconds"] >= fit["training_seconds"]
+    assert fit["budget"] == 1 and fit["stopped_at_budget"] and fit["training_seconds"] <= 1, fit
+    assert 0 < fit["epochs"] < fit["epochs_planned"] == 4 and "loss" in fit["last"], fit
+    text = "\n".join(run._training_section([result]))
+    assert "| `fake` | 2 | tiny | 1.0 |" in text and "(stopped at the budget)" in text, text
+    assert any(line.startswith("`demo` mode, every fit within its time budget: met (1 fits, "
+                               "1 stopped") for line in run._summary({"notebooks": [result]}))
+    result["training_cells"][0]["fits"][0]["training_seconds"] = 1.5
+    assert any("over in `fake` cell 2 2 s" in line  # noqa: E501
+               for line in run._summary({"notebooks": [result]}))

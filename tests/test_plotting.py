@@ -227,18 +227,27 @@ class FakeClock:
         self.now += self.frame_seconds
         buffer.write(b"png")
 
-    def fit(self, view, seconds, epochs=8, steps=50):
-        """`view` watching a fit of `seconds`; returns the share of the time spent drawing."""
-        start, drawn = self.now, view._drawing
+    def fit(self, view, seconds, epochs=8, steps=50, validation=0.0):
+        """`view` watching a fit of `seconds` (plus `validation` seconds at each epoch's end),
+        stopping as Keras does when asked; returns the share of the time spent drawing."""
+        start, drawn, self.batches = self.now, view._drawing, 0
         view.set_model(tiny_model())
+        view.model.stop_training = False
         view.set_params({"epochs": epochs, "steps": steps})
         view.on_train_begin()
         for epoch in range(epochs):
             for batch in range(steps):
                 view.on_train_batch_begin(batch)
                 self.now += seconds / epochs / steps
+                self.batches += 1
+                if view.model.stop_training:
+                    break
+            self.now += validation
             view.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+            if view.model.stop_training:
+                break
         view.on_train_end()
+        self.fit_seconds = self.now - start
         return (view._drawing - drawn) / (self.now - start)
 
 
@@ -268,6 +277,65 @@ def test_live_training_drawing_stays_within_its_share(monkeypatch, seconds, fram
     # The next view in the kernel starts from the measured cost, so it stays in its share.
     later = plotting.LiveTraining()
     assert clock.fit(later, seconds) <= allowed + 1e-9
+
+
+@pytest.mark.parametrize("budget, share, validation", [
+    ("30", 1.0, 0.0), ("30", 1.0, 1.5), ("60", 0.5, 0.5), ("10", 1.0, 0.0)])
+def test_live_training_stops_at_its_time_budget_and_says_so(monkeypatch, budget, share,
+                                                            validation):
+    """A 120-second fit in a cell of a shorter budget: it ends, final frame and epoch's end
+    included, within the budget and at most two batches before it (each 0.3 s)."""
+    monkeypatch.setenv("COURSE_TRAINING_SECONDS", budget)
+    fake = FakeDisplay(monkeypatch)
+    clock = FakeClock(monkeypatch, frame_seconds=0.2)
+    view = plotting.LiveTraining(share=share)
+    clock.fit(view, 120, validation=validation)
+    allowed = float(budget) * share
+    assert allowed - 2 * 0.3 - validation - 0.2 <= clock.fit_seconds <= allowed, (
+        f"a {allowed:g}-second budget: trained {clock.fit_seconds:.1f} s")
+    assert view.stopped_at_budget and view.model.stop_training
+    # 50 batches per epoch: the epochs trained count the batches of the last one.
+    assert view.epochs_trained == pytest.approx(clock.batches / 50) and view.epochs_trained < 8
+    assert fake.last["text/plain"].startswith(
+        f"LiveTraining: {view.epochs_trained:.3g} of 8 epochs: stopped at the "
+        f"{plotting._clock(allowed)} time budget · done in"), fake.last["text/plain"]
+
+
+def test_live_training_runs_every_epoch_without_a_budget_or_within_it(monkeypatch):
+    FakeDisplay(monkeypatch)
+    clock = FakeClock(monkeypatch, frame_seconds=0.2)
+    for mode, override in (("test", None), ("demo", "0"), ("demo", "200")):
+        monkeypatch.setenv("COURSE_MODE", mode)
+        if override is None:
+            monkeypatch.delenv("COURSE_TRAINING_SECONDS", raising=False)
+        else:
+            monkeypatch.setenv("COURSE_TRAINING_SECONDS", override)
+        view = plotting.LiveTraining()
+        clock.fit(view, 120)
+        assert not view.stopped_at_budget and view.epochs_trained == 8, (mode, override)
+
+
+def test_live_training_stops_a_real_fit_at_its_budget_and_says_so_outside_a_kernel(
+        monkeypatch, capsys):
+    """Keras honours the stop between batches: a fit planned for 8 s stops after about 1."""
+    import time
+
+    class SlowBatches(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            time.sleep(0.02)
+
+    monkeypatch.setenv("COURSE_TRAINING_SECONDS", "1")
+    view = plotting.LiveTraining()
+    start = time.perf_counter()
+    history = tiny_model().fit(np.ones((400, 3)), np.ones((400, 1)), batch_size=4, epochs=4,
+                               verbose=0, callbacks=[SlowBatches(), view])
+    seconds = time.perf_counter() - start
+    assert view.stopped_at_budget and len(history.epoch) < 4, history.epoch
+    assert seconds < 3, f"stopped after {seconds:.1f} s"  # 8 s planned; 1 s budget, start-up
+    assert capsys.readouterr().out.startswith(
+        f"LiveTraining: {view.epochs_trained:.3g} of 4 epochs: stopped at the 0:01 time budget")
+    with pytest.raises(ValueError, match="a number in \\(0, 1\\]"):
+        plotting.LiveTraining(share=0)
 
 
 def test_live_training_is_throttled_and_says_when_it_stopped_early(monkeypatch):

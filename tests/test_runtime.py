@@ -32,6 +32,26 @@ def test_budget_picks_the_current_mode(monkeypatch, value, expected):
     assert common.budget(test=1, demo=8, full=40) == expected
 
 
+@pytest.mark.parametrize("value, override, expected", [
+    ("demo", None, 55.0), ("test", None, None), ("full", None, None),
+    ("demo", "90", 90.0), ("test", " 2.5 ", 2.5), ("demo", "0", None), ("demo", "none", None)])
+def test_training_seconds_come_from_the_mode_or_the_override(monkeypatch, value, override,
+                                                              expected):
+    monkeypatch.setenv("COURSE_MODE", value)
+    if override is None:
+        monkeypatch.delenv("COURSE_TRAINING_SECONDS", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_TRAINING_SECONDS", override)
+    assert common.training_seconds() == expected
+
+
+@pytest.mark.parametrize("override", ["a minute", "-5", "inf", "nan"])
+def test_a_training_time_that_is_not_seconds_says_what_to_give(monkeypatch, override):
+    monkeypatch.setenv("COURSE_TRAINING_SECONDS", override)
+    with pytest.raises(ValueError, match="not a number of seconds; give one such as 90"):
+        common.training_seconds()
+
+
 def test_offline_in_test_mode_or_when_asked(monkeypatch):
     monkeypatch.setenv("COURSE_MODE", "demo")
     monkeypatch.setenv("COURSE_OFFLINE", "0")

@@ -466,7 +466,7 @@ def _summary(parts: dict) -> list[str]:
                     for f in fits if not _within(f)]
             stopped = sum(f["stopped_at_budget"] for f in fits)
             frame = max(f["final_frame_seconds"] for f in fits)
-            lines.append(f"`demo` mode, every fit within its time budget: "
+            lines.append("`demo` mode, every fit within its time budget: "
                          + ("met" if not over else "over in " + ", ".join(over))
                          + f" ({len(fits)} fits, {stopped} stopped by the budget; final frames "
                          f"≤ {frame:.1f} s).")

@@ -24,6 +24,12 @@ class Budget:
     batch_size: int
     train_images: int
 
+    @property
+    def steps(self) -> int:
+        """Optimiser steps of one training: `epochs` passes over the `train_images` in batches
+        of `batch_size`, the last batch of a pass holding what is left."""
+        return self.epochs * math.ceil(self.train_images / self.batch_size)
+
 
 AUTOENCODER = Budget(parameters=500_000, epochs=5, batch_size=64, train_images=3000)
 AUTOENCODER_CODE_SIZE = 16
@@ -112,14 +118,22 @@ def parameters(*models) -> int:
     return int(sum(model.count_params() for model in models))
 
 
+def _number(value) -> float | None:
+    """`value` as a float when it is one finite real number (a Python or NumPy int or float, a
+    0-d array or tensor), else None."""
+    try:
+        array = np.asarray(value)
+    except Exception:  # whatever a design returned: it is not a number
+        return None
+    if array.ndim != 0 or array.dtype.kind not in "iuf" or not math.isfinite(float(array)):
+        return None
+    return float(array)
+
+
 def learning_rate_problems(learning_rate, name: str = "the learning rate") -> list[str]:
     """Why `learning_rate` is not one number in (0, 1] for Adam (empty when it is)."""
-    try:
-        value = np.asarray(learning_rate)
-    except Exception:  # whatever a design returned: it is not a number
-        value = np.asarray(None)
-    if not (value.ndim == 0 and value.dtype.kind in "iuf" and math.isfinite(float(value))
-            and 0 < float(value) <= 1):
+    value = _number(learning_rate)
+    if value is None or not 0 < value <= 1:
         return [f"{name} must be a number in (0, 1]; got {learning_rate!r}"[:200]]
     return []
 
@@ -128,13 +142,23 @@ def network_problems(networks: dict, shapes: dict, budget: Budget) -> list[str]:
     """Why `networks` ({role: Keras model}) are not a valid design: layers outside the rules,
     shapes other than `shapes` ({what: (role, "inputs" or "outputs", expected shape)}), more
     weights than the budget. Empty when they are valid."""
+    return _layer_problems(networks) or _shape_problems(networks, shapes, budget)
+
+
+def _layer_problems(networks: dict) -> list[str]:
+    """Why `networks` ({role: Keras model}) cannot be read as a design: not Keras models, or
+    layers outside the rules (their shapes can wait). Empty when they can."""
     problems = []
     for role, model in networks.items():
         if not hasattr(model, "to_json"):
             return [f"the {role} is not a Keras model (got {type(model).__name__})"]
         problems += [f"{role}: {p}" for p in config_problems(model.to_json())]
-    if problems:
-        return problems
+    return problems
+
+
+def _shape_problems(networks: dict, shapes: dict, budget: Budget) -> list[str]:
+    """network_problems of networks that have no `_layer_problems`: shapes and budget."""
+    problems = []
     for what, (role, side, expected) in shapes.items():
         got = [tuple(t.shape) for t in getattr(networks[role], side)]
         if got != [expected]:
@@ -164,9 +188,9 @@ def train_autoencoder(encoder, decoder, images, learning_rate: float, budget: Bu
     of batches of `budget.batch_size`, shuffled by `seed`. Returns the Keras history."""
     import keras
 
-    if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate)
-            and 0 < learning_rate <= 1):
-        raise ValueError(f"the learning rate must be a number in (0, 1]; got {learning_rate!r}")
+    problems = learning_rate_problems(learning_rate)
+    if problems:
+        raise ValueError(problems[0])
     keras.utils.set_random_seed(int(seed))
     images = np.asarray(images, np.float32)[:budget.train_images]
     inputs = keras.Input((28, 28, 1))
@@ -225,6 +249,28 @@ def _activations(model) -> list[str]:
     return found
 
 
+def _rate_advice(learning_rate, steps: int, low: float, high: float, slow: str,
+                 fast: str) -> list[str]:
+    """Advice on an Adam learning rate for a training of `steps` steps: below `low`, that it is
+    too slow for them (`slow`: what then happens, and what to try); above `high`, that it is
+    large for Adam (`fast`: what then happens). Empty for a rate in between, or one that is
+    not a number (learning_rate_problems says so)."""
+    rate = _number(learning_rate)
+    if rate is not None and rate < low:
+        return [f"training lasts {steps} steps: with a learning rate of {rate:g} {slow}"]
+    if rate is not None and rate > high:
+        return [f"a learning rate of {rate:g} is large for Adam: {fast}"]
+    return []
+
+
+def _weights_advice(used: int, budget: Budget) -> list[str]:
+    """Advice for a design that uses under a third of its weight budget (`used` weights)."""
+    if used < budget.parameters // 3:
+        return [f"the design uses {used:,} of its {budget.parameters:,} weights: wider hidden "
+                "layers learn more in a few epochs."]
+    return []
+
+
 def autoencoder_advice(encoder, decoder, learning_rate, budget: Budget = AUTOENCODER) -> list[str]:
     """What usually holds a design back, as far as its configuration shows (for a failure
     message: the causes to look at first)."""
@@ -237,17 +283,10 @@ def autoencoder_advice(encoder, decoder, learning_rate, budget: Budget = AUTOENC
     if last[0] not in ("sigmoid", "hard_sigmoid"):
         advice.append("pixels lie in [0, 1]: an output activation with that range (sigmoid) "
                       "learns faster than a linear output.")
-    used = parameters(encoder, decoder)
-    if used < budget.parameters // 3:
-        advice.append(f"the design uses {used:,} of its {budget.parameters:,} weights: wider "
-                      "hidden layers learn more in a few epochs.")
-    steps = budget.epochs * math.ceil(budget.train_images / budget.batch_size)
-    if isinstance(learning_rate, (int, float)) and learning_rate < 3e-4:
-        advice.append(f"training lasts {steps} steps: with a learning rate of {learning_rate:g} "
-                      "Adam barely leaves the random start (try 1e-3 to 3e-3).")
-    if isinstance(learning_rate, (int, float)) and learning_rate > 2e-2:
-        advice.append(f"a learning rate of {learning_rate:g} is large for Adam: the error may "
-                      "jump around instead of falling.")
+    advice += _weights_advice(parameters(encoder, decoder), budget)
+    advice += _rate_advice(learning_rate, budget.steps, 3e-4, 2e-2,
+                           "Adam barely leaves the random start (try 1e-3 to 3e-3).",
+                           "the error may jump around instead of falling.")
     return advice or ["compare a few widths and learning rates: the check prints each try's "
                       "error against PCA's."]
 
@@ -693,12 +732,10 @@ def gan_advice(generator, discriminator, d_learning_rate, g_learning_rate, cover
                       "modes are cannot show the generator where to go.")
     steps = budget.epochs * (budget.train_images // budget.batch_size)
     for name, rate in (("discriminator", d_learning_rate), ("generator", g_learning_rate)):
-        if rate < 1e-4:
-            advice.append(f"training lasts {steps} steps: at a learning rate of {rate:g} the "
-                          f"{name} barely moves from its random start.")
-        if rate > 2e-2:
-            advice.append(f"a learning rate of {rate:g} is large for Adam: the {name} overshoots "
-                          "and the game oscillates instead of settling.")
+        advice += _rate_advice(rate, steps, 1e-4, 2e-2,
+                               f"the {name} barely moves from its random start.",
+                               f"the {name} overshoots and the game oscillates instead of "
+                               "settling.")
     if g_learning_rate > 2 * d_learning_rate:
         advice.append("the generator learns faster than the critic: that is the mode-collapse "
                       "experiment above. Let the critic keep up.")
@@ -821,13 +858,9 @@ def translator_advice(generator, learning_rate, budget: Budget = TRANSLATOR) -> 
     if used < 1000:
         advice.append(f"the generator has {used:,} weights: too few to tell a stroke's inside "
                       "from its outside (try a few convolutions of 16 to 32 channels).")
-    steps = budget.epochs * math.ceil(budget.train_images / budget.batch_size)
-    if isinstance(learning_rate, (int, float)) and learning_rate < 3e-4:
-        advice.append(f"training lasts {steps} steps: with a learning rate of {learning_rate:g} "
-                      "Adam barely leaves the random start (try 1e-3 to 3e-3).")
-    if isinstance(learning_rate, (int, float)) and learning_rate > 1e-2:
-        advice.append(f"a learning rate of {learning_rate:g} is large for Adam: the error may "
-                      "jump around instead of falling.")
+    advice += _rate_advice(learning_rate, budget.steps, 3e-4, 1e-2,
+                           "Adam barely leaves the random start (try 1e-3 to 3e-3).",
+                           "the error may jump around instead of falling.")
     if not _has_skip(generator) and any(
             getattr(layer, "strides", (1, 1)) != (1, 1) for layer in generator.layers):
         advice.append("the network shrinks the image and grows it back without a skip "
@@ -855,12 +888,13 @@ def vae_problems(encoder, decoder, budget: Budget = VAE_BUDGET,
     1) to the two outputs [z_mean, z_log_var], each (None, k) with 1 <= k <= max_latent; the
     decoder maps codes (None, k) to pixel probabilities (None, 28, 28, 1); standard layers
     only; within the weight budget. Empty when it is valid."""
-    problems = network_problems(
-        {"encoder": encoder, "decoder": decoder},
-        {"encoder's input": ("encoder", "inputs", (None, 28, 28, 1)),
-         "decoder's output": ("decoder", "outputs", (None, 28, 28, 1))}, budget)
-    if any(not hasattr(m, "to_json") or config_problems(m.to_json()) for m in (encoder, decoder)):
+    networks = {"encoder": encoder, "decoder": decoder}
+    problems = _layer_problems(networks)
+    if problems:
         return problems  # not models, or layers outside the rules: their shapes can wait
+    problems = _shape_problems(
+        networks, {"encoder's input": ("encoder", "inputs", (None, 28, 28, 1)),
+                   "decoder's output": ("decoder", "outputs", (None, 28, 28, 1))}, budget)
     outputs = [tuple(t.shape) for t in encoder.outputs]
     latent = outputs[0][-1] if outputs and len(outputs[0]) == 2 else None
     if len(outputs) != 2 or latent is None or any(s != (None, latent) for s in outputs):
@@ -946,17 +980,9 @@ def vae_advice(encoder, decoder, learning_rate, budget: Budget = VAE_BUDGET) -> 
         advice.append(f"a code of {latent} numbers is a narrow bottleneck: the KL term switches "
                       "off the dimensions a design does not need, so more of them (up to "
                       f"{VAE_MAX_LATENT}) costs little and can carry more of each digit.")
-    used = parameters(encoder, decoder)
-    if used < budget.parameters // 3:
-        advice.append(f"the design uses {used:,} of its {budget.parameters:,} weights: wider "
-                      "hidden layers learn more in a few epochs.")
-    steps = budget.epochs * math.ceil(budget.train_images / budget.batch_size)
-    if isinstance(learning_rate, (int, float)) and learning_rate < 2e-3:
-        advice.append(f"training lasts {steps} steps: with a learning rate of {learning_rate:g} "
-                      "Adam is still far from its best when the budget ends (try 2e-3 to "
-                      "5e-3).")
-    if isinstance(learning_rate, (int, float)) and learning_rate > 2e-2:
-        advice.append(f"a learning rate of {learning_rate:g} is large for Adam: the loss may "
-                      "jump around instead of falling.")
+    advice += _weights_advice(parameters(encoder, decoder), budget)
+    advice += _rate_advice(learning_rate, budget.steps, 2e-3, 2e-2,
+                           "Adam is still far from its best when the budget ends (try 2e-3 to "
+                           "5e-3).", "the loss may jump around instead of falling.")
     return advice or ["compare a few widths, latent sizes and learning rates: the check prints "
                       "each try's negative ELBO against the target."]

@@ -15,7 +15,8 @@ Each assignment's hidden tests live beside its notebook in solutions/<assignment
   probe lends them with `answers.earlier`, so its verdict never depends on them).
 - `trials.py` (design tasks only) trains a design the probe recorded as data, in a sandbox of
   its own that never ran student code (grading.trials); the verdict reads its record as
-  `got.trial`.
+  `got.trial`, after `trial_outcome` (below), which fails it with the same message in every
+  assignment when the trial was lost or found that the design breaks the rules.
 
 A record is checked from its headers (member names, dtypes, shapes, sizes) before anything is
 loaded, and every student's verdicts are decided in a child process with its own memory and time
@@ -225,6 +226,23 @@ def named_mistake(got, default: str, mistakes, rtol: float, atol: float) -> str:
                 and np.allclose(value, result, rtol=rtol, atol=atol)):
             return hint
     return default
+
+
+def trial_outcome(got: Probed, call: str, budget: str) -> Probed:
+    """The record of the grader's trial of a design (`got.trial`), for a design verdict to
+    measure; AssertionError with the verdict's message when there is none to measure: the
+    trial is missing or failed (the design could not be trained within the limits of `budget`,
+    a text such as "5 epochs of 3,000 digits"; `call` is how the design's check cell calls it,
+    such as "design_autoencoder(16)"), or the design breaks the rules (the trial's problems)."""
+    trial = got.trial
+    if trial is None or trial.failure:
+        raise AssertionError(
+            "the grader could not train your design within the limits (it must train in the "
+            f"budget: {budget}). Run the design's check cell: does {call} build and train there?")
+    problems = trial["problems"].item()
+    if problems:
+        raise AssertionError(f"{call.partition('(')[0]} breaks the rules: {problems}")
+    return trial
 
 
 def error_kind(error: str) -> str:

@@ -90,6 +90,26 @@ def test_trials_belong_to_design_tasks_whose_grade_ids_tools_can_find():
         assert ids <= {i for i in cells if i.startswith("test_design_")}, assignment
 
 
+@pytest.mark.parametrize("rate", [1e-5, np.float32(1e-5), np.float64(1e-5),
+                                  np.array(1e-5, np.float32), 0.5, np.float32(0.5)])
+def test_learning_rate_advice_reads_any_real_number(rate):
+    """A design may return its learning rate as a NumPy number (np.float32(1e-3)): the advice
+    on a rate too small or too large for Adam reads it as it reads a float."""
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    given = {"autoencoder": design.autoencoder_advice(model, model, rate),
+             "vae": design.vae_advice(model, model, rate),
+             "translator": design.translator_advice(model, rate),
+             "gan": design.gan_advice(model, model, rate, rate, 8)}
+    expected = ("training lasts", "1e-05") if float(rate) < 1e-3 else ("0.5 is large for Adam",)
+    for name, advice in given.items():
+        assert any(all(part in text for part in expected) for text in advice), (name, advice)
+    assert not any("learning rate" in text
+                   for text in design.autoencoder_advice(model, model, "fast")), \
+        "a rate that is no number: its problem is learning_rate_problems', not advice"
+
+
 @pytest.mark.parametrize("description, reason", [
     ("a Lambda layer that passes the image around the code", "Lambda is not one of Keras'"),
     ("digits memorised in a Constant initialiser", "Constant initialiser may hold one number"),

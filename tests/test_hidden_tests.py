@@ -197,6 +197,41 @@ def test_the_kernel_receives_no_verdict_and_no_input_drawing(assignment):
     assert not {"verdicts", "grading"} & imported, f"{assignment}: probes.py imports {imported}"
 
 
+@pytest.mark.parametrize("assignment", course.assignments())
+def test_every_graded_check_has_a_verdict_twin_and_depends_is_the_notebooks_chain(assignment):
+    """Every test cell worth points has its `verdict_<grade id>` (a visible check without one
+    would be decided in the student's kernel alone), and the verdicts' DEPENDS is the chain the
+    notebook's visible checks follow: a test cell skips its checks on an earlier task
+    (`earlier_task_passes` with the `check_<function>()` that task's test cell defines) exactly
+    when DEPENDS lists that task for it. DEPENDS names grade ids of earlier graded cells only:
+    the grader applies the verdicts in notebook order, and only a cell with a verdict can lose
+    the points a later cell is excused by (grading.execute)."""
+    hidden = course.hidden(assignment)
+    cells = course.graded_test_cells(course.read(course.solution_notebook(assignment)))
+    order = [cell.metadata.nbgrader.grade_id for cell in cells]
+    graded = [grade_id for cell, grade_id in zip(cells, order)
+              if float(cell.metadata.nbgrader.get("points", 0)) > 0]
+    missing = [grade_id for grade_id in graded if grade_id not in hidden.verdicts]
+    assert not missing, (f"{assignment}: graded test cells without a verdict_<grade id> in "
+                         f"hidden_tests/verdicts.py: {missing}")
+    for later, earlier in hidden.depends.items():
+        unknown = [g for g in (later, *earlier) if g not in graded]
+        assert not unknown, f"{assignment}: DEPENDS names no graded test cell: {unknown}"
+        after = [g for g in earlier if order.index(g) >= order.index(later)]
+        assert not after, f"{assignment}: DEPENDS[{later!r}] names later cells {after}"
+    trees = {grade_id: ast.parse(cell.source) for cell, grade_id in zip(cells, order)}
+    defined = {node.name: grade_id for grade_id, tree in trees.items() for node in tree.body
+               if isinstance(node, ast.FunctionDef) and node.name.startswith("check_")}
+    for grade_id, tree in trees.items():
+        used = {defined[node.id] for node in ast.walk(tree)
+                if isinstance(node, ast.Name) and node.id in defined} - {grade_id}
+        listed = set(hidden.depends.get(grade_id, ()))
+        assert used == listed, (
+            f"{assignment}: {grade_id}'s visible checks run the checks of {sorted(used)}, but "
+            f"DEPENDS lists {sorted(listed)}: a cell that fails on an earlier task's mistake "
+            "keeps its points only when DEPENDS names that task")
+
+
 @pytest.mark.parametrize("assignment", ["00_setup", "03_elbo"])
 def test_two_class_runs_draw_different_inputs_and_both_grade_the_solution_full(assignment):
     hidden = course.hidden(assignment)

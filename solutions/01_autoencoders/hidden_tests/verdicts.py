@@ -13,6 +13,7 @@ import io
 import numpy as np
 
 from common import checks, datasets, design
+from grading.verdicts import trial_outcome
 
 from .probes import model_names
 
@@ -849,18 +850,12 @@ def design_outcome(got, inputs) -> dict:
 
 
 def verdict_test_design_autoencoder(got, ref, inputs):
-    trial = got.trial
-    if trial is None or trial.failure:
-        raise AssertionError(
-            "the grader could not train your design within the limits (it must train in the "
-            "budget: " f"{design.AUTOENCODER.epochs} epochs of {design.AUTOENCODER.train_images:,} "
-            "digits). Run the design's check cell: does design_autoencoder(16) build and train "
-            "there?")
-    if trial["problems"].item():
-        raise AssertionError(f"design_autoencoder breaks the rules: {trial['problems'].item()}")
+    budget = design.AUTOENCODER
+    trial_outcome(got, f"design_autoencoder({design.AUTOENCODER_CODE_SIZE})",
+                  f"{budget.epochs} epochs of {budget.train_images:,} digits")
     outcome = design_outcome(got, inputs)
     assert outcome["measure"] <= design.AUTOENCODER_TARGET, (
-        f"the grader trained your design with its own seed on {design.AUTOENCODER.train_images:,} "
+        f"the grader trained your design with its own seed on {budget.train_images:,} "
         f"digits: its mean squared error on {DESIGN_HELD_OUT} held-out digits is "
         f"{outcome['design']:.4f}, {outcome['measure']:.2f} times PCA's {outcome['pca']:.4f} with "
         f"{inputs['code_size']} components; the target is {design.AUTOENCODER_TARGET} or less. "

@@ -18,6 +18,7 @@ import io
 import numpy as np
 
 from common import checks, datasets, design
+from grading.verdicts import trial_outcome
 
 from .probes import (
     CVAE_CODES,
@@ -831,14 +832,8 @@ def design_outcome(got, inputs) -> dict:
 
 
 def verdict_test_design_vae(got, ref, inputs):
-    trial, budget = got.trial, design.VAE_BUDGET
-    if trial is None or trial.failure:
-        raise AssertionError(
-            "the grader could not train your design within the limits (it must train in the "
-            f"budget: {budget.epochs} epochs of {budget.train_images:,} digits). Run the "
-            "design's check cell: does design_vae() build and train there?")
-    if trial["problems"].item():
-        raise AssertionError(f"design_vae breaks the rules: {trial['problems'].item()}")
+    budget = design.VAE_BUDGET
+    trial_outcome(got, "design_vae()", f"{budget.epochs} epochs of {budget.train_images:,} digits")
     outcome = design_outcome(got, inputs)
     assert outcome["measure"] <= design.VAE_TARGET, (
         f"the grader trained your design with its own seed on {budget.train_images:,} binarised "

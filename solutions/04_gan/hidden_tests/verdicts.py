@@ -9,6 +9,7 @@ samples come from the grader's own training of the design (trials.py)."""
 import numpy as np
 
 from common import checks, design
+from grading.verdicts import trial_outcome
 
 from .probes import (ATTRIBUTES, CD, CD_BIG, CD_FLOW, CD_ONE, CD_ORDER, CD_ZERO, CG, CG3, CG_FLOW,
                      CG_LARGE, CG_ONE, CG_ORDER, CG_ZERO, COMPLETED, DAMAGED, DIS, DIS_FLOW,
@@ -19,10 +20,12 @@ from .probes import (ATTRIBUTES, CD, CD_BIG, CD_FLOW, CD_ONE, CD_ORDER, CD_ZERO,
 
 # Task 4's train_step calls the losses of Tasks 1 and 2a (its probe lends correct ones:
 # answers.earlier).
-# Task 9's check trains the design with the GAN class of Task 4 and counts modes with Task 5's
-# modes_covered (its verdict uses neither: the grader trains and measures the design itself).
+# Task 9's check trains the design with the GAN class of Task 4 (and so the losses of Tasks 1 and
+# 2a, whose checks it runs too) and counts modes with Task 5's modes_covered (its verdict uses
+# none of them: the grader trains and measures the design itself).
 DEPENDS = {"test_gan_train_step": ("test_discriminator_loss", "test_generator_loss"),
-           "test_design_gan": ("test_gan_train_step", "test_modes_covered")}
+           "test_design_gan": ("test_discriminator_loss", "test_generator_loss",
+                               "test_gan_train_step", "test_modes_covered")}
 
 # --------------------------------------------------------------------------- helpers
 
@@ -849,16 +852,10 @@ def design_outcome(got, inputs) -> dict:
 
 
 def verdict_test_design_gan(got, ref, inputs):
-    trial = got.trial
     budget = design.GAN_BUDGET
     steps = budget.epochs * (budget.train_images // budget.batch_size)
-    if trial is None or trial.failure:
-        raise AssertionError(
-            "the grader could not train your design within the limits (it must train in the "
-            f"budget: {steps} steps of batches of {budget.batch_size}). Run the design's "
-            "check cell: does design_gan(2) build and train there?")
-    if trial["problems"].item():
-        raise AssertionError(f"design_gan breaks the rules: {trial['problems'].item()}")
+    trial_outcome(got, f"design_gan({design.GAN_LATENT_DIM})",
+                  f"{steps} steps of batches of {budget.batch_size}")
     outcome = design_outcome(got, inputs)
     target = design.GAN_TARGET
     assert outcome["measure"] >= target, (

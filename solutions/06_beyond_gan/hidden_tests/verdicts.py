@@ -15,7 +15,7 @@ import io
 import numpy as np
 
 from common import checks, datasets, design
-from grading.verdicts import named_mistake
+from grading.verdicts import named_mistake, trial_outcome
 
 from .probes import (AD_GRADIENT, AD_TRACED, PD_BLOCK, PD_CONDITION, PD_FAR, PD_MIN, PD_NEAR,
                      PD_ORDER, PD_SHAPES, PD_TRAINABLE, PL_TRACED)
@@ -561,14 +561,8 @@ def design_outcome(got, inputs):
 
 def verdict_test_design_translator(got, ref, inputs):
     budget, target = design.TRANSLATOR, design.TRANSLATOR_TARGET
-    trial = got.trial
-    if trial is None or trial.failure:
-        raise AssertionError(
-            "the grader could not train your design within the limits (it must train in the "
-            f"budget: {budget.epochs} epochs of {budget.train_images:,} pairs). Run the design's "
-            "check cell: does design_translator() build and train there?")
-    if trial["problems"].item():
-        raise AssertionError(f"design_translator breaks the rules: {trial['problems'].item()}")
+    trial_outcome(got, "design_translator()",
+                  f"{budget.epochs} epochs of {budget.train_images:,} pairs")
     outcome = design_outcome(got, inputs)
     assert outcome["measure"] <= target, (
         f"the grader trained your generator with its own seed on {budget.train_images:,} pairs: "

@@ -258,38 +258,57 @@ class LiveTraining(keras.callbacks.Callback):
         seconds = modes.training_seconds()
         self._budget = None if seconds is None else seconds * self.share
         self.stopped_at_budget, self.epochs_trained = False, 0.0
-        # Seconds a batch takes, and the epoch's end after its last batch (validation): measured
-        # as training goes, to stop before the budget runs out rather than after.
-        self._batch_cost = self._epoch_end_cost = 0.0
+        # Seconds a batch takes, and what an epoch's end (validation) and start add to its last
+        # and first batches: measured as training goes, to stop before the budget runs out.
+        self._batch_cost = self._epoch_end_cost = self._epoch_start_cost = 0.0
         self._start, self._pace_start = time.perf_counter(), None
         self._drawn_at = self._mark = self._start
 
     def on_train_batch_begin(self, batch, logs=None):
         # The batch's start, not its end: Keras runs end-of-batch hooks in a background thread
         # unless a callback has one, and pays a synchronisation per batch for it when one does.
-        # The gap since this hook last returned is one batch (a fit's first one traces it), or,
-        # at an epoch's start, the last batch and all that ends an epoch (validation, samples).
+        # The gap since this hook last returned is one batch, or at an epoch's start the last
+        # batch and all that ends an epoch (validation, samples), and the gap after an epoch's
+        # first batch, that batch and what starting an epoch costs. A fit's first batch traces.
         gap = time.perf_counter() - self._mark
-        if batch > 0:
+        if batch > 1:
             self._batch_cost = gap if not self._batch_cost else 0.7 * self._batch_cost + 0.3 * gap
-        elif self._epoch > 0 and self._batch_cost:
-            self._epoch_end_cost = max(0.0, gap - self._batch_cost)
+        elif self._epoch > 0:
+            if not self._batch_cost:  # Epochs of one or two batches: a whole gap as a batch.
+                self._batch_cost = gap
+            extra = max(0.0, gap - self._batch_cost)
+            if batch == 0:
+                self._epoch_end_cost = max(self._epoch_end_cost, extra)
+            else:
+                self._epoch_start_cost = max(self._epoch_start_cost, extra)
         self._step = batch
         if self.stopped_at_budget:
             return
         if self._live and self._draw_due():
             self._draw()
-        if self._budget is not None and self._over_budget():
+        if self._budget is not None and self._over_budget(batch):
             self.model.stop_training = self.stopped_at_budget = True  # after this batch
             self.epochs_trained = self._epoch + ((batch + 1) / self._steps if self._steps else 0)
         self._mark = time.perf_counter()
 
-    def _over_budget(self) -> bool:
-        """Whether going on past this batch could overrun the budget: the next batch's end is
-        the earliest later stop, and an epoch's end and the final frame may follow it."""
+    def reached(self) -> str:
+        """How far the last fit got, for the cells that report on it: "11 of 11 epochs", or
+        "6.4 of 11 epochs: stopped at the 0:55 time budget"."""
+        text = f"{self.epochs_trained:.3g} of {self._epochs} epochs"
+        return (f"{text}: stopped at the {_clock(self._budget)} time budget"
+                if self.stopped_at_budget else text)
+
+    def _over_budget(self, batch: int) -> bool:
+        """Whether going on past this batch could overrun the budget. Stopping at the next
+        batch's start, the earliest later stop, ends after that batch, the epoch's end and the
+        final frame; when this batch is its epoch's last (or the number per epoch is unknown),
+        an epoch's end and an epoch's start come between the two batches too."""
+        last = not self._steps or batch == self._steps - 1
+        this = self._batch_cost + (self._epoch_start_cost if batch == 0 else 0.0)
+        between = self._epoch_end_cost + self._epoch_start_cost if last else 0.0
         final = self._sample_cost + (self._draw_cost if self._live else 0.0)
-        return (time.perf_counter() - self._start + 2 * self._batch_cost + self._epoch_end_cost
-                + final >= self._budget)
+        return (time.perf_counter() - self._start + this + between + self._batch_cost
+                + self._epoch_end_cost + final >= self._budget)
 
     def on_epoch_end(self, epoch, logs=None):
         self._epoch, self._step = epoch + 1, 0
@@ -345,9 +364,7 @@ class LiveTraining(keras.callbacks.Callback):
         done = min(1.0, (self._epoch + within) / self._epochs)
         if final:
             if self.stopped_at_budget:
-                return (f"{self.epochs_trained:.3g} of {self._epochs} epochs: stopped at the "
-                        f"{_clock(self._budget)} time budget · done in "
-                        f"{_clock(now - self._start)}"), 1.0
+                return f"{self.reached()} · done in {_clock(now - self._start)}", 1.0
             stopped = ("" if self._epoch >= self._epochs
                        else f" (stopped early; {self._epochs} planned)")
             return (f"epoch {self._epoch}/{self._epochs}{stopped}"

@@ -227,9 +227,10 @@ class FakeClock:
         self.now += self.frame_seconds
         buffer.write(b"png")
 
-    def fit(self, view, seconds, epochs=8, steps=50, validation=0.0):
-        """`view` watching a fit of `seconds` (plus `validation` seconds at each epoch's end),
-        stopping as Keras does when asked; returns the share of the time spent drawing."""
+    def fit(self, view, seconds, epochs=8, steps=50, validation=0.0, epoch_start=0.0):
+        """`view` watching a fit of `seconds` (plus `validation` seconds at each epoch's end and
+        `epoch_start` in each epoch's first batch), stopping as Keras does when asked; returns
+        the share of the time spent drawing."""
         start, drawn, self.batches = self.now, view._drawing, 0
         view.set_model(tiny_model())
         view.model.stop_training = False
@@ -238,7 +239,7 @@ class FakeClock:
         for epoch in range(epochs):
             for batch in range(steps):
                 view.on_train_batch_begin(batch)
-                self.now += seconds / epochs / steps
+                self.now += seconds / epochs / steps + (epoch_start if batch == 0 else 0.0)
                 self.batches += 1
                 if view.model.stop_training:
                     break
@@ -279,19 +280,22 @@ def test_live_training_drawing_stays_within_its_share(monkeypatch, seconds, fram
     assert clock.fit(later, seconds) <= allowed + 1e-9
 
 
-@pytest.mark.parametrize("budget, share, validation", [
-    ("30", 1.0, 0.0), ("30", 1.0, 1.5), ("60", 0.5, 0.5), ("10", 1.0, 0.0)])
+@pytest.mark.parametrize("budget, share, validation, epoch_start", [
+    ("30", 1.0, 0.0, 0.0), ("30", 1.0, 1.5, 0.0), ("60", 0.5, 0.5, 0.0), ("10", 1.0, 0.0, 0.0),
+    ("30", 1.0, 1.5, 2.0), ("46", 1.0, 0.0, 3.0)])
 def test_live_training_stops_at_its_time_budget_and_says_so(monkeypatch, budget, share,
-                                                            validation):
+                                                            validation, epoch_start):
     """A 120-second fit in a cell of a shorter budget: it ends, final frame and epoch's end
-    included, within the budget and at most two batches before it (each 0.3 s)."""
+    included, within the budget and at most two batches (each 0.3 s), an epoch's end and an
+    epoch's start before it (a retrace in each epoch's first batch, say)."""
     monkeypatch.setenv("COURSE_TRAINING_SECONDS", budget)
     fake = FakeDisplay(monkeypatch)
     clock = FakeClock(monkeypatch, frame_seconds=0.2)
     view = plotting.LiveTraining(share=share)
-    clock.fit(view, 120, validation=validation)
+    clock.fit(view, 120, validation=validation, epoch_start=epoch_start)
     allowed = float(budget) * share
-    assert allowed - 2 * 0.3 - validation - 0.2 <= clock.fit_seconds <= allowed, (
+    slack = 2 * 0.3 + 2 * validation + 2 * epoch_start + 0.2
+    assert allowed - slack <= clock.fit_seconds <= allowed, (
         f"a {allowed:g}-second budget: trained {clock.fit_seconds:.1f} s")
     assert view.stopped_at_budget and view.model.stop_training
     # 50 batches per epoch: the epochs trained count the batches of the last one.
@@ -299,6 +303,8 @@ def test_live_training_stops_at_its_time_budget_and_says_so(monkeypatch, budget,
     assert fake.last["text/plain"].startswith(
         f"LiveTraining: {view.epochs_trained:.3g} of 8 epochs: stopped at the "
         f"{plotting._clock(allowed)} time budget · done in"), fake.last["text/plain"]
+    assert view.reached() == (f"{view.epochs_trained:.3g} of 8 epochs: stopped at the "
+                              f"{plotting._clock(allowed)} time budget")
 
 
 def test_live_training_runs_every_epoch_without_a_budget_or_within_it(monkeypatch):
@@ -313,6 +319,7 @@ def test_live_training_runs_every_epoch_without_a_budget_or_within_it(monkeypatc
         view = plotting.LiveTraining()
         clock.fit(view, 120)
         assert not view.stopped_at_budget and view.epochs_trained == 8, (mode, override)
+        assert view.reached() == "8 of 8 epochs"
 
 
 def test_live_training_stops_a_real_fit_at_its_budget_and_says_so_outside_a_kernel(

@@ -458,8 +458,9 @@ def _pending_text(rows: list[dict], named: int = 20) -> str:
                                                                 else "")
     return (f"{len(waiting)} student(s) have written answers not graded by hand yet "
             f"({sum(r['pending'] for r in waiting):g} point(s) in all; per student in the "
-            f"Students table): {names}. Grade them in `python -m grading formgrader`, then "
-            "export again.")
+            f"Students table): {names}. Grade them in `python -m grading formgrader`: when its "
+            "session ends, it exports the grades and remakes this report and the feedback "
+            "pages.")
 
 
 def _spreadsheet_text(text: str) -> str:
@@ -470,6 +471,14 @@ def _spreadsheet_text(text: str) -> str:
 
 def _md_cell(text: str) -> str:
     return re.sub(r"\s+", " ", text).replace("|", "\\|")
+
+
+def _inline_html(text: str) -> str:
+    """The report's own markdown-flavoured prose (*emphasis*, `code`) as HTML, escaped first:
+    the page shows no literal asterisks or backticks."""
+    text = html.escape(text)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    return re.sub(r"\*([^*\s][^*]*)\*", r"<em>\1</em>", text)
 
 
 def _report_html(report: dict) -> str:
@@ -526,10 +535,11 @@ def _report_html(report: dict) -> str:
     parts.append("</table><h2>Look at these by hand</h2><ul>")
     flagged = [(r["student"], f) for r in rows for f in r["flags"]]
     pending = _pending_text(rows)
-    parts += ([f"<li>{esc(pending)}</li>"] if pending else []) + [
+    parts += ([f"<li>{_inline_html(pending)}</li>"] if pending else []) + [
         f"<li><code>{esc(s)}</code>: {esc(f)}</li>" for s, f in flagged] or [
         "<li>Nothing flagged.</li>"]
-    parts.append(f"</ul><h2>Students</h2><p>{esc(_STUDENTS_TEXT)}</p><table><tr><th>student</th>"
+    parts.append(f"</ul><h2>Students</h2><p>{_inline_html(_STUDENTS_TEXT)}</p><table><tr>"
+                 "<th>student</th>"
                  + "".join(f"<th title='{esc(t['title'])} ({esc(t['grade_id'])})'>{number}</th>"
                            for number, t in enumerate(tasks, 1))
                  + "<th>autograded</th><th>by hand</th><th>pending</th><th>score</th>"

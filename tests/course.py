@@ -199,3 +199,67 @@ def verdict_message(assignment: str, grade_id: str, replacement: str | None,
         got.trial = trials.in_process(folder, grade_id, got, inputs.get(grade_id))
     return verdicts.decide(hidden(assignment).verdicts[grade_id], got, records[grade_id],
                            inputs.get(grade_id))
+
+
+# ---- a small graded class (the browser and report tests) --------------------------------------
+
+def grade_class(root: Path, assignment: str, notebooks: dict, timeout: int = 60,
+                jobs: int = 2) -> Path:
+    """Grade a class with one `python -m grading run` (collect, autograde, export, feedback,
+    report), as tests/test_grading.py does: `notebooks` maps a student id to the notebook
+    (an nbformat node, or the path of a notebook file) that student hands in. Returns the
+    course folder (root/course); fails with the run's output."""
+    folder, course_dir = root / "submissions", root / "course"
+    folder.mkdir(parents=True, exist_ok=True)
+    for student, notebook in notebooks.items():
+        if isinstance(notebook, Path):
+            (folder / f"{student}.ipynb").write_bytes(notebook.read_bytes())
+        else:
+            nbformat.write(notebook, str(folder / f"{student}.ipynb"))
+    result = subprocess.run(
+        [sys.executable, "-m", "grading", "run", assignment, str(folder), "--course",
+         str(course_dir), "--jobs", str(jobs), "--timeout", str(timeout)],
+        capture_output=True, text=True, timeout=1500, cwd=REPO)
+    assert result.returncode == 0, (f"grading {assignment} failed:\n{result.stdout[-3000:]}\n"
+                                    f"{result.stderr[-3000:]}")
+    return course_dir
+
+
+def with_answer(notebook, grade_id: str, extra: str):
+    """A copy of `notebook` with `extra` appended to the answer cell `grade_id` (a mutant that
+    replaces the function it defines, an attack)."""
+    changed = nbformat.from_dict(notebook)
+    (cell,) = [c for c in changed.cells if nbgrader_meta(c).get("grade_id") == grade_id
+               and nbgrader_meta(c).get("solution")]
+    cell.source += "\n\n" + extra + "\n"
+    return changed
+
+
+def elbo_class(root: Path) -> Path:
+    """03_elbo (the assignment with the most task columns) graded for four students: the
+    solution; `blank`, the released exercise untouched (Task 2 unfinished, so the visible
+    checks of Tasks 3 and 6, which call it, skip); `hidden_mistake`, Task 4 right only for
+    orthogonal W (a mistake only the hidden verdict catches: a genuine disagreement); and
+    `patched_checks`, Task 1 wrong with every visible check replaced by one that passes
+    (tampering: its cell passes in the notebook, its verdict fails)."""
+    import importlib.util
+
+    sys.path.insert(0, str(REPO / "tests" / "fixtures" / "grading"))
+    import hostile
+
+    solution = hostile.answered("03_elbo")
+    spec = importlib.util.spec_from_file_location("mutants_03_elbo",
+                                                  REPO / "tests" / "mutants" / "03_elbo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    orthogonal = module.MUTANTS["test_exact_log_marginal"][
+        "relies on orthogonal columns of W (wrong for a general W)"]
+    swapped = module.MUTANTS["test_kl_diagonal_gaussians"]["p and q swapped"]
+    notebooks = {
+        "solution": solution,
+        "blank": EXERCISES / "03_elbo" / solution_notebook("03_elbo").name,
+        "hidden_mistake": with_answer(solution, "exact_log_marginal", orthogonal),
+        "patched_checks": with_answer(solution, "kl_diagonal_gaussians",
+                                      swapped + "\n\n" + hostile.PATCH_CHECKS),
+    }
+    return grade_class(root, "03_elbo", notebooks)

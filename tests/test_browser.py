@@ -6,6 +6,13 @@ test cell stops with NotImplementedError; (b) the latent explorer: moving a slid
 decoded image; (c) the live training view: one picture, replaced in place while `fit` runs, its
 last frame labelled with the last epoch.
 
+What instructors read (issue 29), files on disk in the same 1400 x 1000 page, no JupyterLab:
+(d) a student's feedback page after a formgrader session gave the written answer its points:
+figures as PNG images that render, the total with the hand-graded points, nothing from the
+notebook runs; (e) the class report of 03_elbo (the most task columns) fits the window. The
+classes are graded with `python -m grading run` in temporary folders (tests/course.py's
+grade_class; 03_elbo's class is tests/conftest.py's elbo_class, shared with test_grading.py).
+
 JupyterLab only sees copies in a temporary folder (its autosave never writes into the
 repository). Screenshots go to a temporary folder too; its path is printed. Without Chromium,
 chromedriver or selenium the module is skipped, unless COURSE_REQUIRE_BROWSER=1 (CI) makes that a
@@ -28,6 +35,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+import course
+from services import Formgrader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "grading"))
+import hostile  # noqa: E402
 
 try:
     from selenium import webdriver
@@ -226,16 +239,37 @@ class Lab:
         return path
 
 
+def start_chromium():
+    """A headless Chromium page whose viewport is VIEWPORT (1400 x 1000 pixels)."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    # Size the window so that the page itself (the viewport) is 1400 x 1000.
+    driver.set_window_size(*VIEWPORT)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(2 * VIEWPORT[0] - inner[0], 2 * VIEWPORT[1] - inner[1])
+    return driver
+
+
 @pytest.fixture(scope="module")
-def lab(request, tmp_path_factory):
-    """JupyterLab on copies of the notebooks in a temporary folder, and a headless Chromium page
-    of 1400 x 1000 pixels on it; both stopped at the end, also when a test fails."""
+def shots(request, tmp_path_factory) -> Path:
+    """The module's screenshot folder (its path is printed)."""
     if MISSING:
         pytest.fail(MISSING_REASON + " (COURSE_REQUIRE_BROWSER=1)", pytrace=False)
+    folder = tmp_path_factory.mktemp("browser_screenshots")
+    say(request, f"screenshots in {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def lab(request, tmp_path_factory, shots):
+    """JupyterLab on copies of the notebooks in a temporary folder, and a headless Chromium page
+    of 1400 x 1000 pixels on it; both stopped at the end, also when a test fails."""
     started = time.perf_counter()
     base = tmp_path_factory.mktemp("browser")
-    folder, shots, settings = base / "notebooks", base / "screenshots", base / "lab-settings"
-    shots.mkdir()
+    folder, settings = base / "notebooks", base / "lab-settings"
     for source in ("exercises/00_setup", "solutions/02_vae"):
         shutil.copytree(ROOT / source, folder / Path(source).name,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
@@ -256,7 +290,7 @@ def lab(request, tmp_path_factory):
                JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"))
     port, token = free_port(), secrets.token_hex(16)
     lab = Lab(f"http://127.0.0.1:{port}", token, folder, shots, base / "jupyterlab.log")
-    say(request, f"screenshots in {shots}; JupyterLab log {lab.log}")
+    say(request, f"JupyterLab log {lab.log}")
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.port={port}",
                "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"]
@@ -289,17 +323,8 @@ def lab(request, tmp_path_factory):
                 f"JupyterLab did not start:\n{lab.server_log()}")
             time.sleep(0.25)
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = str(CHROMIUM)
-        for flag in CHROMIUM_FLAGS:
-            options.add_argument(flag)
-        lab.driver = webdriver.Chrome(options=options,
-                                      service=Service(executable_path=str(CHROMEDRIVER)))
+        lab.driver = start_chromium()
         stack.callback(lab.driver.quit)
-        # Size the window so that the page itself (the viewport) is 1400 x 1000.
-        lab.driver.set_window_size(*VIEWPORT)
-        inner = lab.driver.execute_script("return [window.innerWidth, window.innerHeight]")
-        lab.driver.set_window_size(2 * VIEWPORT[0] - inner[0], 2 * VIEWPORT[1] - inner[1])
         yield lab
         say(request, "sizes in pixels (rendered width x height; natural size of images): "
             + "; ".join(f"{name} {size['width']} x {size['height']}"
@@ -482,3 +507,148 @@ def test_live_training_view_is_one_image_updated_in_place(lab):
     label = outputs[0].get("data", {}).get("text/plain", "")
     assert "image/png" in outputs[0].get("data", {}) and "epoch 5/5" in label, (
         f"the final frame should be a PNG labelled with epoch 5/5; its label is {label!r}")
+
+
+# ---- what instructors read: feedback pages and the class report (issue 29) -------------------
+
+
+@pytest.fixture(scope="module")
+def page(shots):
+    """A headless Chromium page of 1400 x 1000 pixels for files on disk (no JupyterLab)."""
+    driver = start_chromium()
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+SCRIPTED = ("\n\n<script>document.title = 'script ran'</script>"
+            "<img src=x onerror=\"document.title = 'handler ran'\">")
+FEEDBACK_STATE = """
+const notebook = document.querySelector('#notebook');
+const images = [...document.querySelectorAll('#notebook img')];
+const handlers = [...notebook.querySelectorAll('*')].flatMap(
+    element => [...element.attributes].filter(a => a.name.startsWith('on')).map(
+        a => element.tagName + ' ' + a.name));
+return {
+  heading: document.querySelector('.panel-heading h4').textContent.trim(),
+  scores: Object.fromEntries([...document.querySelectorAll('#toc li')].map(
+      li => [li.querySelector('a').getAttribute('href').slice(1), li.textContent.trim()])),
+  pngs: images.filter(i => i.src.startsWith('data:image/png;base64,')).map(
+      i => ({natural: [i.naturalWidth, i.naturalHeight],
+             shown: [Math.round(i.getBoundingClientRect().width),
+                     Math.round(i.getBoundingClientRect().height)]})),
+  text: notebook.innerText,
+  scripts: notebook.querySelectorAll('script').length,
+  handlers: handlers,
+};
+"""
+
+
+def test_feedback_after_hand_grading_shows_figures_and_the_manual_points(
+        page, shots, tmp_path, request):
+    """(d) Issue 29: 00_setup (figures and a written answer, and the cheapest to grade) graded
+    for one student; a `python -m grading formgrader` session gives the written answer its
+    points through the formgrader's API and ends; the feedback page the session's end remade,
+    opened in Chromium, shows the figures as PNG images that render (no `<Figure size ...>`
+    text), the new total with the hand-graded points, and runs nothing from the notebook."""
+    from nbgrader.api import Gradebook
+
+    from grading import course_folder
+
+    started = time.perf_counter()
+    answered = hostile.answered("00_setup")
+    for cell in answered.cells:  # markup in the written answer: shown as text, never run
+        if cell.cell_type == "markdown" and course.nbgrader_meta(cell).get("grade"):
+            cell.source += SCRIPTED
+    course_dir = course.grade_class(tmp_path, "00_setup", {"solution": answered})
+    graded_at = time.perf_counter()
+    with Gradebook(course_folder.db_url(course_dir)) as gradebook:
+        notebook = gradebook.find_submission_notebook("setup", "00_setup", "solution")
+        (written,) = [g for g in notebook.grades if g.cell_type == "markdown"]
+        grade_id, cell, top = written.id, written.name, written.max_score
+        before = gradebook.find_submission("00_setup", "solution").score
+    formgrader = Formgrader(course_dir, tmp_path / "formgrader.log")
+    try:
+        status, _, body = formgrader.call(f"/formgrader/api/grade/{grade_id}", "PUT",
+                                          {"manual_score": top})
+        assert status == 200, body[-2000:]
+    finally:
+        output = formgrader.stop()  # the session's end remakes grades.csv, feedback, reports
+    assert formgrader.process.returncode == 0, output[-3000:]
+    with Gradebook(course_folder.db_url(course_dir)) as gradebook:
+        score = gradebook.find_submission("00_setup", "solution").score
+        maximum = gradebook.find_assignment("00_setup").max_score
+    assert score == before + top, (before, top, score)
+
+    feedback = course_dir / "feedback" / "solution" / "00_setup" / "setup.html"
+    page.get(feedback.as_uri())
+    state = page.execute_script(FEEDBACK_STATE)
+    page.save_screenshot(str(shots / "d_feedback_top.png"))
+    say(request, f"(d) graded in {graded_at - started:.0f} s, formgrader session "
+                 f"{time.perf_counter() - graded_at:.0f} s; {state['heading']}; figures "
+                 + ", ".join(f"{p['natural'][0]} x {p['natural'][1]}" for p in state["pngs"]))
+    # (a) figures: images that decode, and no matplotlib placeholder text.
+    assert state["pngs"], "the feedback page shows no PNG figure"
+    broken = [p for p in state["pngs"] if p["natural"][0] == 0 or p["shown"][0] == 0]
+    assert not broken, f"figures that do not render: {broken}"
+    assert "<Figure size" not in state["text"], "a figure is shown as text"
+    figure = page.find_elements(By.CSS_SELECTOR, "#notebook img[src^='data:image/png']")[0]
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", figure)
+    figure.screenshot(str(shots / "d_feedback_figure.png"))
+    # (b) the total and the written answer's line show the points given by hand.
+    total = f"(Score: {score:.1f} / {maximum:.1f})"
+    assert total in state["heading"], (
+        f"the page's heading {state['heading']!r} should show the gradebook's total {total}")
+    assert state["scores"][cell].endswith(f"(Score: {top:.1f} / {top:.1f})"), state["scores"]
+    answer = page.find_element(By.CSS_SELECTOR, f"a[name='{cell}']").find_element(
+        By.XPATH, "..")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", answer)
+    answer.screenshot(str(shots / "d_feedback_written_answer.png"))
+    # (c) nothing in the notebook's part of the page runs: the written answer's <script> and
+    # event handler are text.
+    assert state["scripts"] == 0 and state["handlers"] == [], (state["scripts"],
+                                                               state["handlers"])
+    assert page.title not in ("script ran", "handler ran"), page.title
+    assert "<script>document.title" in state["text"], "the answer's markup is not shown as text"
+
+
+STUDENTS_TABLE = """
+const heading = [...document.querySelectorAll('h2')].find(h => h.textContent === 'Students');
+let table = heading;
+while (table && table.tagName !== 'TABLE') table = table.nextElementSibling;
+const box = table.getBoundingClientRect();
+const header = [...table.querySelectorAll('tr:first-child th')];
+const byHand = [...document.querySelectorAll('h2')].find(
+    h => h.textContent === 'Look at these by hand').nextElementSibling;
+return {prose: heading.nextElementSibling.textContent + ' ' + byHand.textContent,
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth, inner: window.innerWidth,
+        left: box.left, right: box.right, columns: header.map(th => th.textContent),
+        score: header.find(th => th.textContent === 'score').getBoundingClientRect().right};
+"""
+
+
+def test_class_report_of_the_widest_assignment_fits_1400_pixels(page, shots, elbo_class,
+                                                                 request):
+    """(e) Issue 29: the class report of 03_elbo (the most task columns), graded for a few
+    students (tests/conftest.py's elbo_class), in a 1400 x 1000 window: nothing scrolls
+    sideways and the Students table, totals included, is on screen."""
+    report_page = elbo_class / "reports" / "03_elbo" / "report.html"
+    page.get(report_page.as_uri())
+    state = page.execute_script(STUDENTS_TABLE)
+    tasks = len(course.graded_test_cells(course.read(course.solution_notebook("03_elbo"))))
+    say(request, f"(e) report: {tasks} task columns; page {state['scroll']} px wide in a "
+                 f"{state['client']} px viewport; Students table {state['left']:.0f} to "
+                 f"{state['right']:.0f} px")
+    table = page.find_element(By.XPATH, "//h2[text()='Students']/following-sibling::table[1]")
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", table)
+    page.save_screenshot(str(shots / "e_report_students.png"))
+    assert state["inner"] == VIEWPORT[0], state
+    assert len(state["columns"]) == tasks + 6, state["columns"]  # student, tasks, 5 more
+    assert state["scroll"] <= state["client"] <= VIEWPORT[0], (
+        f"the report scrolls sideways: {state['scroll']} px wide in {state['client']} px")
+    assert state["left"] >= 0 and state["right"] <= state["client"], (
+        f"the Students table spans {state['left']:.0f} to {state['right']:.0f} px")
+    assert state["score"] <= state["client"], "the score column is off screen"
+    # The report's own prose is HTML: no markdown asterisks or backticks shown as text.
+    assert "*" not in state["prose"] and "`" not in state["prose"], state["prose"]

@@ -567,6 +567,30 @@ def test_class_report(graded):
     assert scores == {s: exported[s] for s in scores}, (scores, exported)
 
 
+def test_report_lists_disagreements_but_not_skipped_checks(elbo_class):
+    """Issue 29, item 5: a blank 03_elbo submission is not a disagreement. Task 2 unfinished,
+    the visible checks of Tasks 3 and 6 (and the design task), which call it, skip, so their
+    cells pass in the notebook while their verdicts fail: not tampering. A cell that passed in
+    the notebook and failed its verdict with nothing skipped is listed: a mistake only the
+    hidden tests catch, and visible checks patched to pass (tests/course.py's elbo_class)."""
+    decided = json.loads((elbo_class / "logs" / "03_elbo" / "blank.verdicts.json").read_text())
+    skipped = {t for t, r in decided.items() if r["notebook"] == "passed"
+               and r["verdict"] != "passed"}
+    assert {"test_monte_carlo_kl", "test_elbo_estimate"} <= skipped, decided  # not vacuous
+    out = elbo_class / "reports" / "03_elbo"
+    markdown = (out / "report.md").read_text()
+    section = markdown.split("## Notebook and hidden tests disagree")[1].split("## Warnings")[0]
+    page = _text(out / "report.html")
+    shown = page.split("Notebook and hidden tests disagree")[1].split("Warnings")[0]
+    listed = "passed in the notebook but failed its verdict"
+    assert "`blank`" not in section and "blank" not in shown, section
+    assert sorted(re.findall(rf"^- `(\w+)`: (\w+) {listed}", section, re.M)) == [
+        ("hidden_mistake", "test_exact_log_marginal"),
+        ("patched_checks", "test_kl_diagonal_gaussians")], section
+    assert f"hidden_mistake : test_exact_log_marginal {listed}" in shown, shown
+    assert f"patched_checks : test_kl_diagonal_gaussians {listed}" in shown, shown
+
+
 def test_parallel_grading_had_no_failures(graded):
     timing = json.loads((graded.course / "logs" / graded.assignment / "autograde.json")
                         .read_text())

@@ -261,17 +261,23 @@ class LiveTraining(keras.callbacks.Callback):
         # Seconds a batch takes, and what an epoch's end (validation) and start add to its last
         # and first batches: measured as training goes, to stop before the budget runs out.
         self._batch_cost = self._epoch_end_cost = self._epoch_start_cost = 0.0
+        self._call, self._stride = 0, 1
         self._start, self._pace_start = time.perf_counter(), None
         self._drawn_at = self._mark = self._start
 
     def on_train_batch_begin(self, batch, logs=None):
         # The batch's start, not its end: Keras runs end-of-batch hooks in a background thread
         # unless a callback has one, and pays a synchronisation per batch for it when one does.
-        # The gap since this hook last returned is one batch, or at an epoch's start the last
-        # batch and all that ends an epoch (validation, samples), and the gap after an epoch's
-        # first batch, that batch and what starting an epoch costs. A fit's first batch traces.
+        # The gap since this hook last returned is one call's batches, or at an epoch's start the
+        # last call and all that ends an epoch (validation, samples), and the gap after an
+        # epoch's first call, that call and what starting an epoch costs. A fit's first traces.
+        # With steps_per_execution, one call runs several batches: `batch` counts batches and
+        # `_call` calls of this hook within the epoch, `_stride` batches per call.
         gap = time.perf_counter() - self._mark
-        if batch > 1:
+        self._call = 0 if batch == 0 else self._call + 1
+        if self._call == 1:
+            self._stride = batch
+        if self._call > 1:
             self._batch_cost = gap if not self._batch_cost else 0.7 * self._batch_cost + 0.3 * gap
         elif self._epoch > 0:
             if not self._batch_cost:  # Epochs of one or two batches: a whole gap as a batch.
@@ -288,7 +294,8 @@ class LiveTraining(keras.callbacks.Callback):
             self._draw()
         if self._budget is not None and self._over_budget(batch):
             self.model.stop_training = self.stopped_at_budget = True  # after this batch
-            self.epochs_trained = self._epoch + ((batch + 1) / self._steps if self._steps else 0)
+            self.epochs_trained = self._epoch + (min(1.0, (batch + self._stride) / self._steps)
+                                                 if self._steps else 0.0)
         self._mark = time.perf_counter()
 
     def reached(self) -> str:
@@ -303,7 +310,7 @@ class LiveTraining(keras.callbacks.Callback):
         batch's start, the earliest later stop, ends after that batch, the epoch's end and the
         final frame; when this batch is its epoch's last (or the number per epoch is unknown),
         an epoch's end and an epoch's start come between the two batches too."""
-        last = not self._steps or batch == self._steps - 1
+        last = not self._steps or batch + self._stride >= self._steps
         this = self._batch_cost + (self._epoch_start_cost if batch == 0 else 0.0)
         between = self._epoch_end_cost + self._epoch_start_cost if last else 0.0
         final = self._sample_cost + (self._draw_cost if self._live else 0.0)

@@ -322,22 +322,28 @@ def test_live_training_runs_every_epoch_without_a_budget_or_within_it(monkeypatc
         assert view.reached() == "8 of 8 epochs"
 
 
+@pytest.mark.parametrize("steps_per_execution", [1, 10])
 def test_live_training_stops_a_real_fit_at_its_budget_and_says_so_outside_a_kernel(
-        monkeypatch, capsys):
-    """Keras honours the stop between batches: a fit planned for 8 s stops after about 1."""
+        monkeypatch, capsys, steps_per_execution):
+    """Keras honours the stop between batches: a fit planned for 8 s stops after about 1.
+    With several batches per call, it stops between calls and counts their batches."""
     import time
 
     class SlowBatches(keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
-            time.sleep(0.02)
+            time.sleep(0.02 * steps_per_execution)
 
     monkeypatch.setenv("COURSE_TRAINING_SECONDS", "1")
     view = plotting.LiveTraining()
+    model = tiny_model()
+    model.compile("sgd", "mse", steps_per_execution=steps_per_execution)
     start = time.perf_counter()
-    history = tiny_model().fit(np.ones((400, 3)), np.ones((400, 1)), batch_size=4, epochs=4,
-                               verbose=0, callbacks=[SlowBatches(), view])
+    history = model.fit(np.ones((400, 3)), np.ones((400, 1)), batch_size=4, epochs=4,
+                        verbose=0, callbacks=[SlowBatches(), view])
     seconds = time.perf_counter() - start
     assert view.stopped_at_budget and len(history.epoch) < 4, history.epoch
+    batches = view.epochs_trained * 100  # 100 batches per epoch, all of the last call's counted
+    assert batches == pytest.approx(round(batches)) and round(batches) % steps_per_execution == 0
     assert seconds < 3, f"stopped after {seconds:.1f} s"  # 8 s planned; 1 s budget, start-up
     assert capsys.readouterr().out.startswith(
         f"LiveTraining: {view.epochs_trained:.3g} of 4 epochs: stopped at the 0:01 time budget")

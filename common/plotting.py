@@ -292,7 +292,9 @@ class LiveTraining(keras.callbacks.Callback):
             return
         if self._live and self._draw_due():
             self._draw()
-        if self._budget is not None and self._over_budget(batch):
+        fit_ends = (self._steps and self._epoch == self._epochs - 1
+                    and batch + self._stride >= self._steps)  # Stopping here would cut nothing.
+        if self._budget is not None and not fit_ends and self._over_budget(batch):
             self.model.stop_training = self.stopped_at_budget = True  # after this batch
             self.epochs_trained = self._epoch + (min(1.0, (batch + self._stride) / self._steps)
                                                  if self._steps else 0.0)

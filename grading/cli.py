@@ -104,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
                          help="csv: nbgrader's columns plus graded/not_graded_reason; canvas: "
                               "Canvas's gradebook import; moodle: Moodle's grade import "
                               "(default csv). Students not graded are left blank and listed in "
-                              "FILE.not-graded.csv, never given 0.")
+                              "FILE.not-graded.csv, never given 0. Canvas and Moodle files are "
+                              "not written while hand-graded points are pending (see "
+                              "--allow-pending).")
+    command.add_argument("--allow-pending", action="store_true",
+                         help="with --format canvas or moodle: write the file although some "
+                              "written answers are not graded by hand yet (their totals lack "
+                              "those points; listed in FILE.pending.csv, and Moodle's feedback "
+                              "column says provisional)")
 
     command = add("feedback", "nbgrader generate_feedback: COURSE/feedback/<student>/...html.")
     command.add_argument("assignment")
@@ -130,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     course = getattr(args, "course", None)
     if course is not None:
         course = course.expanduser().resolve()
+    if args.command in ("export", "feedback", "report", "formgrader", "seal"):
+        course_folder.require_course(course)  # before --db could make a folder
+    if args.command in ("autograde", "run"):  # its grades would look like tampering
+        course_folder.no_live_session(course, args.command)
     os.umask(0o077)  # everything the grader writes is the instructor's alone
     if course is not None and args.db:
         course_folder.use_database(course, args.db)
@@ -143,12 +154,19 @@ def main(argv: list[str] | None = None) -> int:
         _grade(args, course)
     elif args.command == "export":
         if args.format == "csv":
-            print(course_folder.export(course, args.to))
+            grades = course_folder.export(course, args.to)
+            print(grades)
         else:
             grades = course_folder.export(course)
             target = args.to or course / f"grades-{args.format}.csv"
-            for path in lms.convert(grades, args.format, target.expanduser().resolve()):
+            try:
+                written = lms.convert(grades, args.format, target.expanduser().resolve(),
+                                      args.allow_pending)
+            except lms.PendingHandGrading as refused:
+                raise SystemExit(f"grades: {grades}\n{args.format}: {refused}") from None
+            for path in written:
                 print(path)
+        _say_pending(grades)
     elif args.command == "feedback":
         print(course_folder.feedback(course, args.assignment))
     elif args.command == "report":
@@ -173,7 +191,15 @@ def main(argv: list[str] | None = None) -> int:
         for run in runs:
             if run.status != "graded":
                 print(f"  not graded: {run.student} ({run.status}: {run.detail})")
+        _say_pending(grades)
     return 0
+
+
+def _say_pending(grades: Path) -> None:
+    """One line when hand-graded points are still pending in `grades` (grades.csv)."""
+    line = course_folder.pending_summary(grades)
+    if line:
+        print(line, flush=True)
 
 
 def _refresh_hand_graded(course: Path) -> None:
@@ -188,12 +214,14 @@ def _refresh_hand_graded(course: Path) -> None:
         return
     print("the formgrader session ended: grades, feedback and reports now include its scores",
           flush=True)
-    print(f"grades:   {course_folder.export(course)}", flush=True)
+    grades = course_folder.export(course)
+    print(f"grades:   {grades}", flush=True)
     for assignment in graded:
         course_folder.feedback(course, assignment)
         page = report.class_report(course, assignment)
         print(f"{assignment}: feedback {course / 'feedback'}, report {page / 'report.html'}",
               flush=True)
+    _say_pending(grades)
 
 
 def _grade(args, course: Path) -> list:

@@ -28,6 +28,25 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_COURSE = Path.home() / ".local" / "share" / "genmodels-course" / "grading"
 
 
+def is_course(course: Path) -> bool:
+    """Whether `course` is a grading course folder: `prepare_course` (run by `autograde`, `run`
+    and `release --course`) made its nbgrader_config.py and gradebook."""
+    return (course / "nbgrader_config.py").is_file() and (
+        (course / DATABASE).is_file() or (course / "gradebook.db").is_file())
+
+
+def require_course(course: Path) -> None:
+    """Stop, creating nothing, unless `course` is a grading course folder (the formgrader,
+    export, feedback, report and seal work on one that was graded)."""
+    course = course.expanduser().resolve()
+    if is_course(course):
+        return
+    given = "" if course == DEFAULT_COURSE.expanduser().resolve() else f" --course {course}"
+    raise SystemExit(f"no graded course at {course}: run `python -m grading run ASSIGNMENT "
+                     f"SUBMISSIONS/{given}` (or autograde) first"
+                     + ("" if given else ", or give the folder you graded in with --course"))
+
+
 def nbgrader_env() -> dict[str, str]:
     env = dict(os.environ, **KERNEL_ENV)
     # nbgrader runs `alembic` from PATH to create a gradebook: use this environment's.
@@ -227,10 +246,13 @@ def _manifest(course: Path, assignment: str) -> list[dict]:
 
 def export(course: Path, to: Path | None = None) -> Path:
     """nbgrader export: one CSV row per student and assignment (0 for no gradable submission),
-    after checking the gradebook and course are as the instructor's commands left them. Should
-    nbgrader's export fail, the rows are written one student at a time, and a student whose row
-    cannot be read from the gradebook is not graded, with the reason."""
+    after checking the gradebook and course are as the instructor's commands left them (not
+    while a formgrader session runs: its grades are sealed when it ends). Should nbgrader's
+    export fail, the rows are written one student at a time, and a student whose row cannot be
+    read from the gradebook is not graded, with the reason."""
     course = course.expanduser().resolve()
+    require_course(course)
+    no_live_session(course, "export")
     problems = verify(course)
     if problems:
         raise SystemExit("export stopped: the course changed in ways no grading step or "
@@ -339,6 +361,25 @@ def _pending_by_hand(course: Path, keys: list[tuple[str, str]]) -> dict[tuple[st
                 with contextlib.suppress(Exception):
                     gradebook.db.rollback()
     return pending
+
+
+def pending_summary(grades: Path) -> str:
+    """One line on the hand-graded points still pending in `grades` (a grades.csv written by
+    `export`), or "" when none are (or the file has no such column)."""
+    points: dict[str, float] = {}
+    assignments = set()
+    for row in _csv_rows(grades) if grades.exists() else []:
+        with contextlib.suppress(ValueError):
+            waiting = float(row.get("hand_graded_points_pending") or 0)
+            if waiting > 0:
+                points[row["student_id"]] = points.get(row["student_id"], 0) + waiting
+                assignments.add(row["assignment"])
+    if not points:
+        return ""
+    many = len(points) != 1
+    return (f"{len(points)} student{'s' if many else ''} {'have' if many else 'has'} "
+            f"{sum(points.values()):g} hand-graded points pending ({', '.join(sorted(assignments))}"
+            "): grade them in `python -m grading formgrader` (its end exports again)")
 
 
 def _mark_not_graded(grades: Path, course: Path) -> None:
@@ -608,6 +649,17 @@ def _stop_group(server: subprocess.Popen) -> None:
 SESSIONS = Path(".grading") / "sessions"  # formgrader sessions running on this course
 
 
+def no_live_session(course: Path, command: str) -> None:
+    """Stop `command` (export, autograde) while a formgrader session runs on the course: the
+    grades it has given are not sealed until it ends, so the integrity check would take them
+    for tampering (and autograde would record them as such)."""
+    live = live_sessions(course)
+    if live:
+        which = (f"a formgrader session is running (pid {live[0]})" if len(live) == 1 else
+                 f"formgrader sessions are running (pids {', '.join(map(str, live))})")
+        raise SystemExit(f"{command} stopped: {which}: end it (Ctrl-C); it exports when it ends")
+
+
 def live_sessions(course: Path) -> list[int]:
     """The process ids of this course's other formgrader sessions that are still running
     (a session that ended without saying so is forgotten)."""
@@ -648,10 +700,12 @@ def formgrader(course: Path, port: int) -> None:
     """nbgrader's formgrader in the course; seal its changes when it ends. A session whose
     server turns out to lack its defences (see `formgrader_command`) is stopped at once.
     Several sessions may run at once (one per grader, each on its own port): what the others
-    change meanwhile is theirs, and each seals what the gradebook holds when it ends."""
+    change meanwhile is theirs, and each seals what the gradebook holds when it ends. Only on
+    a graded course (`require_course`)."""
     import secrets
     import threading
 
+    require_course(course)
     if not live_sessions(course):  # else the running sessions' grades are not yet sealed
         record_differences(course, "before the formgrader session")
     token = secrets.token_hex(24)

@@ -14,6 +14,13 @@
 A student who was not graded (stopped, crashed, refused) gets a blank cell, never a 0, and is
 listed in `<file>.not-graded.csv` beside the file with the reason; Moodle's feedback column says
 it too. A student with no submission keeps nbgrader's 0.
+
+Hand-graded points still pending (grades.csv's `hand_graded_points_pending`: written answers
+no one has graded in the formgrader yet) would be imported as a total without them, so no file
+is written while any are (`PendingHandGrading`), unless `allow_pending` (`--allow-pending`):
+then those totals are written as they stand, listed in `<file>.pending.csv` with the points
+pending, and Moodle's feedback column says "provisional: N hand-graded points pending" (Canvas's
+import has no column for a comment).
 """
 
 from __future__ import annotations
@@ -44,20 +51,51 @@ def _students(rows: list[dict]) -> tuple[list[str], dict[str, dict], list[str]]:
     return assignments, students, sorted(students)
 
 
+class PendingHandGrading(ValueError):
+    """An LMS file asked for while hand-graded points are pending (see the module's text)."""
+
+
+def _pending(row: dict | None) -> float:
+    """Points of `row`'s written answers not graded by hand yet (0 for a student not graded,
+    or a grades.csv without the column)."""
+    if row is None or row.get("graded") == "no":
+        return 0.0
+    try:
+        return float(row.get("hand_graded_points_pending") or 0)
+    except ValueError:
+        return 0.0
+
+
 def _score(row: dict | None) -> str:
     if row is None:
         return ""
     return "" if row.get("graded") == "no" else _number(row.get("score", ""))
 
 
-def convert(grades: Path, fmt: str, target: Path) -> list[Path]:
+def convert(grades: Path, fmt: str, target: Path, allow_pending: bool = False) -> list[Path]:
     """Write `target` in format `fmt` (canvas or moodle) from `grades` (the course's
-    grades.csv) and, when some students were not graded, `<target>.not-graded.csv`; returns the
-    files written."""
+    grades.csv) and, when some students were not graded, `<target>.not-graded.csv`, and when
+    hand-graded points are pending (only with `allow_pending`, else `PendingHandGrading` and
+    nothing is written), `<target>.pending.csv`; returns the files written."""
     if fmt not in ("canvas", "moodle"):
         raise ValueError(f"no LMS format {fmt!r}: canvas or moodle")
     with open(grades, newline="") as handle:
         rows = list(csv.DictReader(handle))
+    waiting = [r for r in rows if _pending(r) > 0]
+    if waiting and not allow_pending:
+        students = sorted({r["student_id"] for r in waiting})
+        named = ", ".join(f"{r['student_id']}: {_pending(r):g} in {r['assignment']}"
+                          for r in sorted(waiting, key=lambda r: (r["student_id"],
+                                                                  r["assignment"]))[:10])
+        more = f" and {len(waiting) - 10} more" if len(waiting) > 10 else ""
+        raise PendingHandGrading(
+            f"{len(students)} student{'s' if len(students) != 1 else ''} "
+            f"{'have' if len(students) != 1 else 'has'} "
+            f"{sum(_pending(r) for r in waiting):g} hand-graded points pending ({named}{more}): "
+            f"the {fmt} file would import totals without them, so it was not written. Grade "
+            "them in `python -m grading formgrader` (its end exports grades.csv again), then "
+            "export again; or pass --allow-pending to write the totals as they stand, those "
+            f"rows listed in {target.name}.pending.csv")
     assignments, students, order = _students(rows)
     maximum = {a: next(_number(r["max_score"]) for r in rows if r["assignment"] == a)
                for a in assignments}
@@ -83,7 +121,11 @@ def convert(grades: Path, fmt: str, target: Path) -> list[Path]:
                 for assignment in assignments:
                     row = entry["rows"].get(assignment)
                     reason = (row or {}).get("not_graded_reason", "")
-                    cells += [_score(row), f"not graded: {reason}" if reason else ""]
+                    pending = _pending(row)
+                    note = (f"not graded: {reason}" if reason else
+                            f"provisional: {pending:g} hand-graded points pending" if pending
+                            else "")
+                    cells += [_score(row), note]
                 writer.writerow([student, entry["email"], entry["first_name"],
                                  entry["last_name"], *cells])
     written = [target]
@@ -99,4 +141,14 @@ def convert(grades: Path, fmt: str, target: Path) -> list[Path]:
         written.append(flagged)
     else:
         flagged.unlink(missing_ok=True)
+    listed = target.with_name(target.name + ".pending.csv")
+    if waiting:
+        with open(listed, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["student_id", "assignment", "hand_graded_points_pending"])
+            for row in waiting:
+                writer.writerow([row["student_id"], row["assignment"], f"{_pending(row):g}"])
+        written.append(listed)
+    else:
+        listed.unlink(missing_ok=True)
     return written

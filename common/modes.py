@@ -37,12 +37,14 @@ def training_seconds() -> float | None:
     value = os.environ.get("COURSE_TRAINING_SECONDS", "").strip().lower()
     if not value:
         return TRAINING_SECONDS[mode()]
-    if value in ("0", "none", "off"):
+    if value in ("none", "off"):
         return None
     try:
         seconds = float(value)
     except ValueError:
         seconds = -1.0
+    if seconds == 0:
+        return None
     if not seconds > 0 or seconds == float("inf"):
         raise ValueError(f"COURSE_TRAINING_SECONDS={os.environ['COURSE_TRAINING_SECONDS']!r} is "
                          f"not a number of seconds; give one such as 90, or 0 for no limit.")

@@ -34,7 +34,8 @@ def test_budget_picks_the_current_mode(monkeypatch, value, expected):
 
 @pytest.mark.parametrize("value, override, expected", [
     ("demo", None, 55.0), ("test", None, None), ("full", None, None),
-    ("demo", "90", 90.0), ("test", " 2.5 ", 2.5), ("demo", "0", None), ("demo", "none", None)])
+    ("demo", "90", 90.0), ("test", " 2.5 ", 2.5), ("demo", "0", None), ("demo", "0.0", None),
+    ("demo", "none", None)])
 def test_training_seconds_come_from_the_mode_or_the_override(monkeypatch, value, override,
                                                               expected):
     monkeypatch.setenv("COURSE_MODE", value)

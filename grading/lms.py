@@ -129,26 +129,23 @@ def convert(grades: Path, fmt: str, target: Path, allow_pending: bool = False) -
                 writer.writerow([student, entry["email"], entry["first_name"],
                                  entry["last_name"], *cells])
     written = [target]
-    missing = [r for r in rows if r.get("graded") == "no"]
-    flagged = target.with_name(target.name + ".not-graded.csv")
-    if missing:
-        with open(flagged, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["student_id", "assignment", "not_graded_reason"])
-            for row in missing:
-                writer.writerow([row["student_id"], row["assignment"],
-                                 row.get("not_graded_reason", "")])
-        written.append(flagged)
-    else:
-        flagged.unlink(missing_ok=True)
-    listed = target.with_name(target.name + ".pending.csv")
-    if waiting:
-        with open(listed, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["student_id", "assignment", "hand_graded_points_pending"])
-            for row in waiting:
-                writer.writerow([row["student_id"], row["assignment"], f"{_pending(row):g}"])
-        written.append(listed)
-    else:
-        listed.unlink(missing_ok=True)
+    for suffix, column, listed in (
+            ("not-graded", "not_graded_reason",
+             [(r, r.get("not_graded_reason", "")) for r in rows if r.get("graded") == "no"]),
+            ("pending", "hand_graded_points_pending", [(r, f"{_pending(r):g}") for r in waiting])):
+        side = _side_file(target.with_name(f"{target.name}.{suffix}.csv"), column, listed)
+        written += [side] if side else []
     return written
+
+
+def _side_file(path: Path, column: str, listed: list[tuple[dict, str]]) -> Path | None:
+    """The students `listed` (row, value of `column`) in a CSV at `path`, or no such file (an
+    older one removed) when none are; returns the path written."""
+    if not listed:
+        path.unlink(missing_ok=True)
+        return None
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "assignment", column])
+        writer.writerows([row["student_id"], row["assignment"], value] for row, value in listed)
+    return path
